@@ -1,0 +1,57 @@
+// Command render builds every overlay through the Kustomize door and writes
+// rendered/<env>/ for kubectl and Flux; with -check it writes nothing and fails
+// when a committed rendering is stale.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/janovincze/philotes-deploy/internal/envgen"
+	"github.com/janovincze/philotes-deploy/internal/render"
+)
+
+func main() {
+	check := flag.Bool("check", false, "fail when rendered/ is stale instead of writing it")
+	root := flag.String("root", ".", "repository root")
+	bin := flag.String("bin", ".bin", "directory of the pinned kustomize, helm and philotes-guardrails")
+	flag.Parse()
+	if err := run(*root, *bin, *check); err != nil {
+		fmt.Fprintln(os.Stderr, "render:", err)
+		os.Exit(1)
+	}
+}
+
+func run(root, bin string, check bool) error {
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	tools := render.Tools{Kustomize: filepath.Join(bin, "kustomize"), Helm: filepath.Join(bin, "helm"), BinDir: bin}
+	var stale []string
+	for _, env := range envgen.Environments {
+		manifests, err := tools.Overlay(root, env)
+		if err != nil {
+			return err
+		}
+		summary, err := render.Summary(env, manifests)
+		if err != nil {
+			return err
+		}
+		fmt.Println(summary)
+		switch {
+		case !check:
+			if err := render.WriteRendered(root, env, manifests); err != nil {
+				return err
+			}
+		case !render.RenderedIsCurrent(root, env, manifests):
+			stale = append(stale, filepath.Join(render.RenderedDir, env))
+		}
+	}
+	if len(stale) > 0 {
+		return fmt.Errorf("stale renderings (run `make render`): %v", stale)
+	}
+	return nil
+}

@@ -1,0 +1,225 @@
+package envgen
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"sigs.k8s.io/yaml"
+)
+
+// fixture lays out a minimal umbrella chart, library and worker chart.
+func fixture(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	base := map[string]string{
+		"charts/philotes/Chart.yaml": `dependencies:
+- {name: philotes-api, alias: api, condition: api.enabled, repository: "file://../philotes-api"}
+- {name: philotes-worker, alias: worker, condition: worker.enabled, repository: "file://../philotes-worker"}
+`,
+		"charts/philotes/values.yaml": `global:
+  environment: production
+  networkPolicy:
+    namespaces: {monitoring: monitoring}
+api:
+  enabled: true
+  replicaCount: 3
+worker:
+  enabled: true
+  sources: [{name: orders}]
+`,
+		"charts/philotes-common/values.yaml": `global:
+  environment: production
+  networkPolicy:
+    enabled: false
+    defaultDenyName: default-deny
+    dns: {namespace: kube-system, port: 53}
+    namespaces: {ingress-controller: ingress-nginx, monitoring: monitoring}
+`,
+		"charts/philotes-worker/values.yaml": `keda:
+  enabled: false
+  pollingInterval: 30
+  cooldownPeriod: 300
+  targetLagBytes: 1048576
+  activationLagBytes: 0
+`,
+	}
+	for _, env := range Environments {
+		base["charts/philotes/values-"+env+".yaml"] = "global: {environment: " + env + "}\n"
+		base["overlays/"+env+"/kustomization.yaml"] = "namespace: philotes-" + env + "\n"
+	}
+	for path, content := range files {
+		base[path] = content
+	}
+	for path, content := range base {
+		full := filepath.Join(root, path)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func generated(t *testing.T, files []File, path string) map[string]any {
+	t.Helper()
+	for _, f := range files {
+		if f.Path == path {
+			out := map[string]any{}
+			if err := yaml.Unmarshal(f.Content, &out); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			return out
+		}
+	}
+	t.Fatalf("%s was not generated", path)
+	return nil
+}
+
+func TestCoalesceMergesMapsReplacesListsAndDeletesNulls(t *testing.T) {
+	base := Values{"a": Values{"x": 1, "y": 2}, "list": []any{1, 2}, "gone": "v"}
+	override := Values{"a": Values{"y": 3}, "list": []any{9}, "gone": nil}
+	got := coalesce(base, override)
+	want := Values{"a": Values{"x": 1, "y": 3}, "list": []any{9}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("coalesce = %v, want %v", got, want)
+	}
+	if _, present := base["gone"]; !present {
+		t.Fatal("coalesce modified its base")
+	}
+}
+
+func TestEachServiceGetsItsUmbrellaSectionPlusGlobalWithoutEnabled(t *testing.T) {
+	root := fixture(t, map[string]string{
+		"charts/philotes/values-staging.yaml": "global: {environment: staging}\napi: {replicaCount: 2}\n",
+	})
+	files, err := Generate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := generated(t, files, "overlays/staging/values-api.yaml")
+	if api["replicaCount"] != float64(2) {
+		t.Errorf("staging api replicaCount = %v, want the environment's 2", api["replicaCount"])
+	}
+	if _, present := api["enabled"]; present {
+		t.Error("the umbrella's condition key `enabled` leaked into the service values")
+	}
+	if env, _ := lookup(api, "global", "environment"); env != "staging" {
+		t.Errorf("global.environment = %v, want staging", env)
+	}
+	worker := generated(t, files, "overlays/production/values-worker.yaml")
+	if sources, _ := worker["sources"].([]any); len(sources) != 1 {
+		t.Errorf("production worker sources = %v, want the umbrella default list", worker["sources"])
+	}
+}
+
+func TestGuardrailPolicyCarriesTheEffectiveNetworkAndKedaSettings(t *testing.T) {
+	root := fixture(t, map[string]string{
+		"charts/philotes/values-production.yaml": `global:
+  environment: production
+  networkPolicy:
+    enabled: true
+    endpoints: {buffer-database: {cidrs: [10.0.0.0/24], port: 5432}}
+worker:
+  keda: {cooldownPeriod: 600}
+`,
+	})
+	files, err := Generate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := generated(t, files, "overlays/production/guardrails.yaml")
+	network, _ := lookup(policy, "spec", "networkPolicy")
+	want := map[string]any{
+		"defaultDenyName": "default-deny",
+		"dns":             map[string]any{"namespace": "kube-system", "port": float64(53)},
+		"namespaces":      map[string]any{"ingress-controller": "ingress-nginx", "monitoring": "monitoring"},
+		"endpoints":       map[string]any{"buffer-database": map[string]any{"cidrs": []any{"10.0.0.0/24"}, "port": float64(5432)}},
+	}
+	if !reflect.DeepEqual(network, want) {
+		t.Errorf("networkPolicy = %v\nwant %v", network, want)
+	}
+	keda, _ := lookup(policy, "spec", "keda")
+	wantKeda := map[string]any{"pollingInterval": float64(30), "cooldownPeriod": float64(600), "targetLagBytes": float64(1048576), "activationLagBytes": float64(0)}
+	if !reflect.DeepEqual(keda, wantKeda) {
+		t.Errorf("keda = %v, want %v", keda, wantKeda)
+	}
+}
+
+func TestAValuesFileNamingAnotherEnvironmentIsRefused(t *testing.T) {
+	root := fixture(t, map[string]string{"charts/philotes/values-staging.yaml": "global: {environment: production}\n"})
+	_, err := Generate(root)
+	if err == nil || !strings.Contains(err.Error(), "global.environment is production, want \"staging\"") {
+		t.Fatalf("err = %v, want the disagreement named", err)
+	}
+}
+
+func TestAnOverlayInflatesOnlyTheEnabledServicesInItsNamespace(t *testing.T) {
+	root := fixture(t, map[string]string{"charts/philotes/values-dev.yaml": "global: {environment: dev}\nworker: {enabled: false}\n"})
+	files, err := Generate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts := generated(t, files, "overlays/dev/charts/kustomization.yaml")
+	if got, want := charts["resources"], []any{"../../../base/api"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("dev resources = %v, want %v", got, want)
+	}
+	patch, _ := lookup(charts, "patches")
+	if !strings.Contains(fmtAny(patch), "value: philotes-dev") {
+		t.Errorf("dev patch = %v, want the overlay's namespace philotes-dev", patch)
+	}
+	for _, f := range files {
+		if f.Path == "overlays/dev/values-worker.yaml" {
+			t.Error("values were generated for the disabled worker")
+		}
+	}
+}
+
+func TestAnOverlayWithoutANamespaceIsRefused(t *testing.T) {
+	root := fixture(t, map[string]string{"overlays/staging/kustomization.yaml": "resources: []\n"})
+	_, err := Generate(root)
+	if err == nil || !strings.Contains(err.Error(), "overlays/staging/kustomization.yaml: no namespace field") {
+		t.Fatalf("err = %v, want the overlay file named", err)
+	}
+}
+
+func fmtAny(v any) string {
+	out, _ := yaml.Marshal(v)
+	return string(out)
+}
+
+func TestWrittenFilesAreNoLongerStale(t *testing.T) {
+	root := fixture(t, nil)
+	files, err := Generate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale := Stale(root, files); len(stale) != len(files) {
+		t.Fatalf("before writing, stale = %v, want all %d files", stale, len(files))
+	}
+	if err := Write(root, files); err != nil {
+		t.Fatal(err)
+	}
+	if stale := Stale(root, files); len(stale) != 0 {
+		t.Fatalf("after writing, stale = %v", stale)
+	}
+}
+
+func TestTheCommittedOverlayInputsMatchTheUmbrellaValues(t *testing.T) {
+	root := testenv.RepoRoot()
+	if _, err := os.Stat(filepath.Join(root, umbrellaDir, "Chart.yaml")); err != nil {
+		t.Fatalf("umbrella chart missing: %v", err)
+	}
+	files, err := Generate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale := Stale(root, files); len(stale) > 0 {
+		t.Fatalf("stale generated files, run `make generate`: %v", stale)
+	}
+}

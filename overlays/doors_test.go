@@ -1,0 +1,426 @@
+// Tests of the Kustomize door: every overlay built the way users build it, and
+// compared with the Helm door of the same environment.
+package overlays_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/janovincze/philotes-deploy/internal/envgen"
+	"github.com/janovincze/philotes-deploy/internal/render"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
+)
+
+// renders caches each rendering: several tests read the same environment.
+var renders sync.Map
+
+type rendering struct {
+	once sync.Once
+	out  []byte
+	err  error
+}
+
+func cached(key string, build func() ([]byte, error)) ([]byte, error) {
+	r, _ := renders.LoadOrStore(key, &rendering{})
+	entry := r.(*rendering)
+	entry.once.Do(func() { entry.out, entry.err = build() })
+	return entry.out, entry.err
+}
+
+func tools(t *testing.T, helm string) render.Tools {
+	t.Helper()
+	testenv.Tool(t, "philotes-guardrails")
+	return render.Tools{Kustomize: testenv.Tool(t, "kustomize"), Helm: testenv.Tool(t, helm), BinDir: testenv.BinDir()}
+}
+
+// kustomizeDoor is overlays/<env> built with the given Helm major.
+func kustomizeDoor(t *testing.T, env, helm string) []*yaml.RNode {
+	t.Helper()
+	tl := tools(t, helm)
+	out, err := cached("kustomize/"+env+"/"+helm, func() ([]byte, error) { return tl.Overlay(testenv.RepoRoot(), env) })
+	if err != nil {
+		t.Fatalf("overlays/%s with %s: %v", env, helm, err)
+	}
+	return parse(t, out)
+}
+
+// helmDoor is the umbrella chart rendered with values-<env>.yaml.
+func helmDoor(t *testing.T, env string) []*yaml.RNode {
+	t.Helper()
+	tl := tools(t, "helm")
+	out, err := cached("helm/"+env, func() ([]byte, error) { return tl.Umbrella(testenv.RepoRoot(), env) })
+	if err != nil {
+		t.Fatalf("helm door, %s: %v", env, err)
+	}
+	return parse(t, out)
+}
+
+func parse(t *testing.T, out []byte) []*yaml.RNode {
+	t.Helper()
+	nodes, err := kio.FromBytes(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nodes
+}
+
+func forEachEnvironment(t *testing.T, test func(t *testing.T, env string)) {
+	for _, env := range envgen.Environments {
+		t.Run(env, func(t *testing.T) {
+			t.Parallel()
+			test(t, env)
+		})
+	}
+}
+
+func id(n *yaml.RNode) string {
+	return fmt.Sprintf("%s/%s/%s", n.GetKind(), n.GetNamespace(), n.GetName())
+}
+
+func TestEveryOverlayBuildsIdenticallyWithHelm3AndHelm4(t *testing.T) {
+	forEachEnvironment(t, func(t *testing.T, env string) {
+		helm3, helm4 := kustomizeDoor(t, env, "helm3"), kustomizeDoor(t, env, "helm4")
+		if a, b := mustString(t, helm3), mustString(t, helm4); a != b {
+			t.Fatalf("overlays/%s differs between Helm 3 and Helm 4:\n%s", env, firstDifference(a, b))
+		}
+	})
+}
+
+func TestRenderedManifestsAreTheOverlaysOutputByteForByte(t *testing.T) {
+	root := testenv.RepoRoot()
+	forEachEnvironment(t, func(t *testing.T, env string) {
+		tl := tools(t, "helm")
+		out, err := cached("kustomize/"+env+"/helm", func() ([]byte, error) { return tl.Overlay(root, env) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A second build must give the same bytes, or rendered/ could never be checked.
+		again, err := tl.Overlay(root, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != string(again) {
+			t.Fatalf("two builds of overlays/%s differ:\n%s", env, firstDifference(string(out), string(again)))
+		}
+		if !render.RenderedIsCurrent(root, env, out) {
+			t.Fatalf("rendered/%s is stale: run `make render`", env)
+		}
+	})
+}
+
+func TestEveryNamespacedObjectIsInTheOverlaysNamespace(t *testing.T) {
+	root := testenv.RepoRoot()
+	forEachEnvironment(t, func(t *testing.T, env string) {
+		namespace, err := envgen.OverlayNamespace(root, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range kustomizeDoor(t, env, "helm") {
+			if clusterScoped[n.GetKind()] {
+				continue
+			}
+			if n.GetNamespace() != namespace {
+				t.Errorf("%s: namespace %q, want %q", id(n), n.GetNamespace(), namespace)
+			}
+		}
+	})
+}
+
+var clusterScoped = map[string]bool{"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true}
+
+func TestABuildWithoutEnableExecFailsInsteadOfDroppingTheGuardrails(t *testing.T) {
+	tl := tools(t, "helm")
+	out, err := testenv.RunErr(testenv.RepoRoot(), tl.Kustomize, "build", "--enable-helm", "--enable-alpha-plugins",
+		"--helm-command", tl.Helm, filepath.Join("overlays", "production"))
+	if err == nil {
+		t.Fatalf("kustomize build without --enable-exec succeeded; %d bytes of unguarded output", len(out))
+	}
+	if !strings.Contains(err.Error(), "guardrails.philotes.io/enforced") {
+		t.Fatalf("the failure does not name the missing guardrail mark: %v", err)
+	}
+}
+
+// Provenance the Kustomize door adds on purpose; everything else must match.
+const (
+	enforcedAnnotation = "guardrails.philotes.io/enforced"
+	generatedByLabel   = "guardrails.philotes.io/generated-by"
+)
+
+func TestBothDoorsRenderTheSameObjects(t *testing.T) {
+	forEachEnvironment(t, func(t *testing.T, env string) {
+		fromKustomize := comparable(t, kustomizeDoor(t, env, "helm"))
+		fromHelm := comparable(t, helmDoor(t, env))
+		// The overlay also creates the namespace, with its Pod Security labels;
+		// the Helm door installs into a namespace that exists.
+		for key := range fromKustomize {
+			if strings.HasPrefix(key, "Namespace/") {
+				delete(fromKustomize, key)
+			}
+		}
+		for _, key := range sortedKeys(fromHelm) {
+			if _, ok := fromKustomize[key]; !ok {
+				t.Errorf("%s: only the Helm door renders it", key)
+			}
+		}
+		for _, key := range sortedKeys(fromKustomize) {
+			helmObject, ok := fromHelm[key]
+			if !ok {
+				t.Errorf("%s: only the Kustomize door renders it", key)
+				continue
+			}
+			if helmObject != fromKustomize[key] {
+				t.Errorf("%s differs between the doors:\n%s", key, firstDifference(helmObject, fromKustomize[key]))
+			}
+		}
+	})
+}
+
+// comparable maps each object's id to its YAML without the Kustomize door's
+// provenance marks, fields sorted so that formatting cannot differ.
+func comparable(t *testing.T, nodes []*yaml.RNode) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, n := range nodes {
+		n = n.Copy()
+		if err := n.PipeE(yaml.ClearAnnotation(enforcedAnnotation)); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.PipeE(yaml.Lookup("metadata", "labels"), yaml.Clear(generatedByLabel)); err != nil {
+			t.Fatal(err)
+		}
+		for _, emptied := range [][]string{{"metadata", "labels"}, {"metadata", "annotations"}} {
+			if m, err := n.Pipe(yaml.Lookup(emptied...)); err == nil && m != nil && len(m.Content()) == 0 {
+				if err := n.PipeE(yaml.Lookup(emptied[:1]...), yaml.Clear(emptied[1])); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var v any
+		if err := n.YNode().Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		normalized, err := yaml.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[id(n)] = string(normalized)
+	}
+	return out
+}
+
+func TestOverlayBuildsAgreeOnTheEnvironmentTable(t *testing.T) {
+	type row struct {
+		apiReplicas        int // or the HPA's minReplicas where an HPA owns the API
+		hpa, keda, netpols bool
+		ingressTLS         bool
+	}
+	want := map[string]row{
+		"dev":        {apiReplicas: 1},
+		"staging":    {apiReplicas: 2, hpa: true, netpols: true, ingressTLS: true},
+		"production": {apiReplicas: 3, hpa: true, keda: true, netpols: true, ingressTLS: true},
+	}
+	cpu := map[string]int64{}
+	var mu sync.Mutex
+	t.Run("rows", func(t *testing.T) {
+		forEachEnvironment(t, func(t *testing.T, env string) {
+			nodes := kustomizeDoor(t, env, "helm")
+			got := row{
+				hpa:     has(nodes, "HorizontalPodAutoscaler", "philotes-api"),
+				keda:    count(nodes, "ScaledObject") > 0,
+				netpols: count(nodes, "NetworkPolicy") > 0,
+			}
+			api := find(t, nodes, "Deployment", "philotes-api")
+			if got.hpa {
+				got.apiReplicas = intField(t, find(t, nodes, "HorizontalPodAutoscaler", "philotes-api"), "spec", "minReplicas")
+			} else {
+				got.apiReplicas = intField(t, api, "spec", "replicas")
+			}
+			if ingress := lookupObject(nodes, "Ingress", "philotes-api"); ingress != nil {
+				tls, _ := ingress.Pipe(yaml.Lookup("spec", "tls"))
+				got.ingressTLS = tls != nil && len(tls.Content()) > 0
+			}
+			if got != want[env] {
+				t.Errorf("%s: %+v, want %+v", env, got, want[env])
+			}
+			request, err := api.Pipe(yaml.Lookup("spec", "template", "spec", "containers", "0", "resources", "requests", "cpu"))
+			if err != nil || request == nil {
+				t.Fatalf("%s: the API container has no CPU request", env)
+			}
+			mu.Lock()
+			cpu[env] = millicores(t, request.YNode().Value)
+			mu.Unlock()
+		})
+	})
+	if !(cpu["dev"] < cpu["staging"] && cpu["staging"] < cpu["production"]) {
+		t.Errorf("API CPU requests %v should grow low, medium, high from dev to production", cpu)
+	}
+}
+
+func TestGuardrailsSelectTheWorkloadsTheyGuardInEachEnvironment(t *testing.T) {
+	forEachEnvironment(t, func(t *testing.T, env string) {
+		nodes := kustomizeDoor(t, env, "helm")
+		policy := guardrailsByEnvironment[env]
+		for _, workload := range nodes {
+			if workload.GetKind() != "Deployment" && workload.GetKind() != "StatefulSet" {
+				continue
+			}
+			if workload.GetAnnotations()["guardrails.philotes.io/environment"] == "" {
+				continue
+			}
+			selector := mapField(t, workload, "spec", "selector", "matchLabels")
+			checkGuard := func(kind string, required bool, path ...string) {
+				guard := lookupObject(nodes, kind, workload.GetName())
+				switch {
+				case !required && guard != nil:
+					t.Errorf("%s: %s %s exists, but %s has none", env, kind, workload.GetName(), env)
+				case required && guard == nil:
+					t.Errorf("%s: %s has no %s", env, id(workload), kind)
+				case required && !reflect.DeepEqual(mapField(t, guard, path...), selector):
+					t.Errorf("%s: %s %s selects %v, the workload's pods are %v", env, kind, guard.GetName(), mapField(t, guard, path...), selector)
+				}
+			}
+			checkGuard("PodDisruptionBudget", policy.PodDisruptionBudgets, "spec", "selector", "matchLabels")
+			checkGuard("NetworkPolicy", policy.NetworkPolicies, "spec", "podSelector", "matchLabels")
+			if workload.GetAnnotations()["guardrails.philotes.io/scaling"] != "" {
+				scaled := lookupObject(nodes, "ScaledObject", workload.GetName())
+				if (scaled != nil) != policy.ScaledObjects {
+					t.Errorf("%s: ScaledObject for %s present=%v, want %v", env, workload.GetName(), scaled != nil, policy.ScaledObjects)
+				}
+				if scaled != nil {
+					if target, _ := scaled.Pipe(yaml.Lookup("spec", "scaleTargetRef", "name")); target == nil || target.YNode().Value != workload.GetName() {
+						t.Errorf("%s: ScaledObject %s does not target its Deployment", env, scaled.GetName())
+					}
+					if replicas, _ := workload.Pipe(yaml.Lookup("spec", "replicas")); replicas != nil {
+						t.Errorf("%s: %s keeps spec.replicas although KEDA owns it", env, id(workload))
+					}
+				}
+			}
+		}
+		if policy.NetworkPolicies && count(nodes, "NetworkPolicy") <= count(nodes, "Deployment") {
+			t.Errorf("%s: no namespace-wide default deny beside the per-workload policies", env)
+		}
+	})
+}
+
+// guardrailsByEnvironment is the environment table's guardrail columns.
+var guardrailsByEnvironment = map[string]struct{ PodDisruptionBudgets, NetworkPolicies, ScaledObjects bool }{
+	"dev":        {},
+	"staging":    {PodDisruptionBudgets: true, NetworkPolicies: true},
+	"production": {PodDisruptionBudgets: true, NetworkPolicies: true, ScaledObjects: true},
+}
+
+func has(nodes []*yaml.RNode, kind, name string) bool { return lookupObject(nodes, kind, name) != nil }
+
+func lookupObject(nodes []*yaml.RNode, kind, name string) *yaml.RNode {
+	for _, n := range nodes {
+		if n.GetKind() == kind && n.GetName() == name {
+			return n
+		}
+	}
+	return nil
+}
+
+func find(t *testing.T, nodes []*yaml.RNode, kind, name string) *yaml.RNode {
+	t.Helper()
+	n := lookupObject(nodes, kind, name)
+	if n == nil {
+		t.Fatalf("no %s %s", kind, name)
+	}
+	return n
+}
+
+func count(nodes []*yaml.RNode, kind string) int {
+	c := 0
+	for _, n := range nodes {
+		if n.GetKind() == kind {
+			c++
+		}
+	}
+	return c
+}
+
+func intField(t *testing.T, n *yaml.RNode, path ...string) int {
+	t.Helper()
+	var v int
+	field, err := n.Pipe(yaml.Lookup(path...))
+	if err != nil || field == nil {
+		t.Fatalf("%s has no %s", id(n), strings.Join(path, "."))
+	}
+	if err := field.YNode().Decode(&v); err != nil {
+		t.Fatalf("%s %s: %v", id(n), strings.Join(path, "."), err)
+	}
+	return v
+}
+
+func mapField(t *testing.T, n *yaml.RNode, path ...string) map[string]string {
+	t.Helper()
+	field, err := n.Pipe(yaml.Lookup(path...))
+	if err != nil || field == nil {
+		t.Fatalf("%s has no %s", id(n), strings.Join(path, "."))
+	}
+	m := map[string]string{}
+	if err := field.YNode().Decode(&m); err != nil {
+		t.Fatalf("%s %s: %v", id(n), strings.Join(path, "."), err)
+	}
+	return m
+}
+
+func millicores(t *testing.T, quantity string) int64 {
+	t.Helper()
+	var value float64
+	if strings.HasSuffix(quantity, "m") {
+		if _, err := fmt.Sscanf(quantity, "%fm", &value); err != nil {
+			t.Fatalf("cpu %q: %v", quantity, err)
+		}
+		return int64(value)
+	}
+	if _, err := fmt.Sscanf(quantity, "%f", &value); err != nil {
+		t.Fatalf("cpu %q: %v", quantity, err)
+	}
+	return int64(value * 1000)
+}
+
+func mustString(t *testing.T, nodes []*yaml.RNode) string {
+	t.Helper()
+	s, err := kio.StringAll(nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// firstDifference shows the first differing line with a little context.
+func firstDifference(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			from := max(0, i-3)
+			return fmt.Sprintf("line %d\n  context: %s\n  first:  %q\n  second: %q", i+1, strings.Join(al[from:i], " | "), x, y)
+		}
+	}
+	return "(no difference)"
+}
