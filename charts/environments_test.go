@@ -1,0 +1,141 @@
+package charts_test
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/janovincze/philotes-deploy/internal/manifests"
+)
+
+// policy is one column of the environment table in charts/philotes/README.md.
+type policy struct {
+	apiReplicas   int // the Deployment's replicas, or the HPA's minimum when it owns them
+	hpa           bool
+	keda          bool
+	networkPolicy bool
+	pdb           bool
+	ingressTLS    bool
+}
+
+var environmentTable = map[string]policy{
+	"dev":        {apiReplicas: 1},
+	"staging":    {apiReplicas: 2, hpa: true, networkPolicy: true, pdb: true, ingressTLS: true},
+	"production": {apiReplicas: 3, hpa: true, keda: true, networkPolicy: true, pdb: true, ingressTLS: true},
+}
+
+func TestEnvironmentsFollowTheEnvironmentTable(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		for _, env := range environments {
+			t.Run(env, func(t *testing.T) {
+				t.Parallel()
+				want := environmentTable[env]
+				objects := environment(env).objects(t, helm)
+				deployment := objects.Find("Deployment", "philotes-api")
+				if deployment == nil {
+					t.Fatalf("no Deployment philotes-api in %v", objects.IDs())
+				}
+				hpa := objects.Find("HorizontalPodAutoscaler", "philotes-api")
+				if (hpa != nil) != want.hpa {
+					t.Errorf("API HPA rendered: %v, want %v", hpa != nil, want.hpa)
+				}
+				replicas := manifests.String(deployment, "spec", "replicas")
+				if want.hpa {
+					if replicas != "" {
+						t.Errorf("the HPA owns the API's replicas, but the Deployment sets %s", replicas)
+					}
+					replicas = manifests.String(hpa, "spec", "minReplicas")
+				}
+				if replicas != strconv.Itoa(want.apiReplicas) {
+					t.Errorf("API replicas = %q, want %d", replicas, want.apiReplicas)
+				}
+				if got := len(objects.OfKind("ScaledObject")) > 0; got != want.keda {
+					t.Errorf("KEDA ScaledObjects rendered: %v, want %v", got, want.keda)
+				}
+				for _, d := range objects.OfKind("Deployment") {
+					if got := objects.Find("PodDisruptionBudget", d.GetName()) != nil; got != want.pdb {
+						t.Errorf("PodDisruptionBudget of %s rendered: %v, want %v", d.GetName(), got, want.pdb)
+					}
+					if got := objects.Find("NetworkPolicy", d.GetName()) != nil; got != want.networkPolicy {
+						t.Errorf("NetworkPolicy of %s rendered: %v, want %v", d.GetName(), got, want.networkPolicy)
+					}
+				}
+				if got := objects.Find("NetworkPolicy", "philotes-default-deny") != nil; got != want.networkPolicy {
+					t.Errorf("default-deny NetworkPolicy rendered: %v, want %v", got, want.networkPolicy)
+				}
+				ingress := objects.Find("Ingress", "philotes-api")
+				if ingress == nil {
+					t.Fatalf("no Ingress philotes-api in %v", objects.IDs())
+				}
+				if got := manifests.Lookup(ingress, "spec", "tls") != nil; got != want.ingressTLS {
+					t.Errorf("Ingress TLS: %v, want %v", got, want.ingressTLS)
+				}
+			})
+		}
+	})
+}
+
+// Resources grow from dev (low) over staging (medium) to production (high), for every
+// container's requests and limits.
+func TestResourcesGrowFromDevToProduction(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		sizes := map[string][]map[string]int64{} // app/container -> per environment -> resource -> amount
+		for _, env := range environments {
+			for _, d := range environment(env).objects(t, helm).OfKind("Deployment") {
+				for _, c := range manifests.Containers(manifests.PodSpec(d)) {
+					// Workers are named after their sources, which differ between environments.
+					id := manifests.String(d, "metadata", "labels", "app.kubernetes.io/name") + "/" + manifests.String(c, "name")
+					if len(sizes[id]) > slices.Index(environments, env) {
+						continue
+					}
+					amounts := map[string]int64{}
+					for _, kind := range []string{"requests", "limits"} {
+						for resource, quantity := range manifests.StringMap(c, "resources", kind) {
+							amount, err := parseQuantity(quantity)
+							if err != nil {
+								t.Fatalf("%s in %s: %v", id, env, err)
+							}
+							amounts[kind+"."+resource] = amount
+						}
+					}
+					sizes[id] = append(sizes[id], amounts)
+				}
+			}
+		}
+		for id, perEnvironment := range sizes {
+			if len(perEnvironment) != len(environments) {
+				t.Errorf("%s is not in every environment", id)
+				continue
+			}
+			for resource := range perEnvironment[0] {
+				for i := 1; i < len(environments); i++ {
+					if perEnvironment[i][resource] <= perEnvironment[i-1][resource] {
+						t.Errorf("%s %s: %s has %d, not more than %s's %d", id, resource,
+							environments[i], perEnvironment[i][resource], environments[i-1], perEnvironment[i-1][resource])
+					}
+				}
+			}
+		}
+	})
+}
+
+// parseQuantity reads the CPU and memory quantities the values files use, in milli-units
+// for CPU and bytes for memory: only ordering within one resource matters.
+func parseQuantity(q string) (int64, error) {
+	units := []struct {
+		suffix string
+		factor int64
+	}{{"Gi", 1 << 30}, {"Mi", 1 << 20}, {"Ki", 1 << 10}, {"m", 1}, {"", 1000}}
+	for _, u := range units {
+		if number, ok := strings.CutSuffix(q, u.suffix); ok {
+			n, err := strconv.ParseInt(number, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("quantity %q: %w", q, err)
+			}
+			return n * u.factor, nil
+		}
+	}
+	return 0, fmt.Errorf("quantity %q has an unknown unit", q)
+}

@@ -1,0 +1,310 @@
+package charts_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// The guardrail function parses these annotations strictly; the overlays' tests run it on
+// every environment's rendering and compare its objects with the charts' own. Here the
+// charts are checked for carrying them at all, on the right workloads.
+func TestEveryDeploymentCarriesTheGuardrailAnnotations(t *testing.T) {
+	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
+		wantEnvironment := "production" // the default of global.environment
+		for _, env := range environments {
+			if slices.Equal(r.values, environment(env).values) {
+				wantEnvironment = env
+			}
+		}
+		for _, d := range objects.OfKind("Deployment") {
+			annotations := d.GetAnnotations()
+			if got := annotations["guardrails.philotes.io/environment"]; got != wantEnvironment {
+				t.Errorf("%s environment annotation = %q, want %q", d.GetName(), got, wantEnvironment)
+			}
+			if got := annotations["guardrails.philotes.io/max-unavailable"]; got != "1" {
+				t.Errorf("%s max-unavailable annotation = %q, want 1", d.GetName(), got)
+			}
+			if network := annotations["guardrails.philotes.io/network"]; !json.Valid([]byte(network)) || !strings.HasPrefix(network, "{") {
+				t.Errorf("%s network annotation is not a JSON object: %q", d.GetName(), network)
+			}
+			isWorker := manifests.String(d, "metadata", "labels", "app.kubernetes.io/name") == "philotes-worker"
+			scaling, hasScaling := annotations["guardrails.philotes.io/scaling"]
+			switch {
+			case isWorker != hasScaling:
+				t.Errorf("%s: scaling annotation present=%v, but only workers scale", d.GetName(), hasScaling)
+			case hasScaling && !json.Valid([]byte(scaling)):
+				t.Errorf("%s scaling annotation is not JSON: %q", d.GetName(), scaling)
+			}
+		}
+	})
+}
+
+// The PodDisruptionBudget and NetworkPolicy of a workload are the canonical objects the
+// guardrail function builds from the same annotations.
+func TestGuardrailObjectsFollowTheirWorkload(t *testing.T) {
+	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
+		for _, d := range objects.OfKind("Deployment") {
+			selector, labels := manifests.StringMap(d, "spec", "selector", "matchLabels"), d.GetLabels()
+			if pdb := objects.Find("PodDisruptionBudget", d.GetName()); pdb != nil {
+				checkSameMap(t, pdb, "selector", manifests.StringMap(pdb, "spec", "selector", "matchLabels"), selector)
+				checkSameMap(t, pdb, "labels", pdb.GetLabels(), labels)
+				if got := manifests.String(pdb, "spec", "unhealthyPodEvictionPolicy"); got != "AlwaysAllow" {
+					t.Errorf("%s unhealthyPodEvictionPolicy = %q, want AlwaysAllow", manifests.ID(pdb), got)
+				}
+			}
+			policy := objects.Find("NetworkPolicy", d.GetName())
+			if policy == nil {
+				continue
+			}
+			checkSameMap(t, policy, "podSelector", manifests.StringMap(policy, "spec", "podSelector", "matchLabels"), selector)
+			checkSameMap(t, policy, "labels", policy.GetLabels(), labels)
+			var spec struct {
+				PolicyTypes []string `json:"policyTypes"`
+				Ingress     []any    `json:"ingress"`
+				Egress      []struct {
+					Ports []struct {
+						Protocol string `json:"protocol"`
+						Port     int    `json:"port"`
+					} `json:"ports"`
+				} `json:"egress"`
+			}
+			if err := manifests.Decode(policy, &spec, "spec"); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(spec.PolicyTypes, []string{"Ingress", "Egress"}) {
+				t.Errorf("%s policyTypes = %v", manifests.ID(policy), spec.PolicyTypes)
+			}
+			if len(spec.Egress) == 0 {
+				t.Fatalf("%s has no egress rule, not even DNS", manifests.ID(policy))
+			}
+			if dns := spec.Egress[0].Ports; len(dns) != 2 || dns[0].Protocol != "UDP" || dns[1].Protocol != "TCP" || dns[0].Port != 53 {
+				t.Errorf("%s first egress rule is not DNS on UDP and TCP 53: %+v", manifests.ID(policy), dns)
+			}
+		}
+	})
+}
+
+func checkSameMap(t *testing.T, node *yaml.RNode, what string, got, want map[string]string) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s %s = %v, want the workload's %v", manifests.ID(node), what, got, want)
+	}
+}
+
+// minAvailable on a singleton worker would block every node drain.
+func TestPodDisruptionBudgetsNeverUseMinAvailable(t *testing.T) {
+	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
+		for _, pdb := range objects.OfKind("PodDisruptionBudget") {
+			if manifests.Lookup(pdb, "spec", "minAvailable") != nil {
+				t.Errorf("%s sets minAvailable", manifests.ID(pdb))
+			}
+			if manifests.String(pdb, "spec", "maxUnavailable") == "" {
+				t.Errorf("%s has no maxUnavailable", manifests.ID(pdb))
+			}
+		}
+	})
+}
+
+func TestEveryNamespacedObjectHasTheReleaseNamespace(t *testing.T) {
+	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
+		for _, o := range objects {
+			if got := o.GetNamespace(); manifests.Namespaced(o.GetKind()) && got != namespace {
+				t.Errorf("%s namespace = %q, want %q", manifests.ID(o), got, namespace)
+			}
+		}
+	})
+}
+
+// The restricted Pod Security Standard, plus resources on every container.
+func TestEveryPodTemplateIsRestricted(t *testing.T) {
+	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
+		for _, kind := range manifests.Workloads {
+			for _, workload := range objects.OfKind(kind) {
+				id, pod := manifests.ID(workload), manifests.PodSpec(workload)
+				for field, want := range map[string]string{
+					"runAsNonRoot": "true", "runAsUser": "65532", "runAsGroup": "65532",
+				} {
+					if got := manifests.String(pod, "securityContext", field); got != want {
+						t.Errorf("%s pod securityContext.%s = %q, want %s", id, field, got, want)
+					}
+				}
+				if got := manifests.String(pod, "securityContext", "seccompProfile", "type"); got != "RuntimeDefault" {
+					t.Errorf("%s pod seccompProfile = %q, want RuntimeDefault", id, got)
+				}
+				// Service links would put PHILOTES_API_PORT=tcp://... into the variables Philotes reads.
+				if got := manifests.String(pod, "enableServiceLinks"); got != "false" {
+					t.Errorf("%s enableServiceLinks = %q, want false", id, got)
+				}
+				if got := manifests.String(pod, "automountServiceAccountToken"); got != "false" {
+					t.Errorf("%s automountServiceAccountToken = %q, want false (no pod here talks to the API server)", id, got)
+				}
+				for _, field := range []string{"hostNetwork", "hostPID", "hostIPC"} {
+					if manifests.String(pod, field) == "true" {
+						t.Errorf("%s sets %s", id, field)
+					}
+				}
+				for _, c := range manifests.Containers(pod) {
+					name := id + "/" + manifests.String(c, "name")
+					for field, want := range map[string]string{
+						"allowPrivilegeEscalation": "false", "readOnlyRootFilesystem": "true", "runAsNonRoot": "true",
+					} {
+						if got := manifests.String(c, "securityContext", field); got != want {
+							t.Errorf("%s securityContext.%s = %q, want %s", name, field, got, want)
+						}
+					}
+					var drop []string
+					if err := manifests.Decode(c, &drop, "securityContext", "capabilities", "drop"); err != nil || !slices.Equal(drop, []string{"ALL"}) {
+						t.Errorf("%s drops capabilities %v, want [ALL] (%v)", name, drop, err)
+					}
+					for _, kind := range []string{"requests", "limits"} {
+						resources := manifests.StringMap(c, "resources", kind)
+						if resources["cpu"] == "" || resources["memory"] == "" {
+							t.Errorf("%s resources.%s = %v, want cpu and memory", name, kind, resources)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// probe is what the runtime contract says a container answers.
+type probe struct {
+	container, liveness, readiness string
+	port                           int
+}
+
+var contractProbes = map[string]probe{
+	"philotes-api":    {"api", "/health/live", "/health/ready", 8080},
+	"philotes-worker": {"worker", "/health/live", "/health/ready", 8081},
+	"lakekeeper":      {"lakekeeper", "/health", "/health", 8181},
+}
+
+func TestProbesHitTheContractPathsAndPorts(t *testing.T) {
+	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
+		for _, d := range objects.OfKind("Deployment") {
+			app := manifests.String(d, "metadata", "labels", "app.kubernetes.io/name")
+			want, ok := contractProbes[app]
+			if !ok {
+				t.Errorf("%s: no probe contract for app %q", d.GetName(), app)
+				continue
+			}
+			for _, c := range manifests.Containers(manifests.PodSpec(d)) {
+				if manifests.String(c, "name") != want.container {
+					continue
+				}
+				ports := map[string]int{}
+				var declared []struct {
+					Name          string `json:"name"`
+					ContainerPort int    `json:"containerPort"`
+				}
+				_ = manifests.Decode(c, &declared, "ports")
+				for _, p := range declared {
+					ports[p.Name] = p.ContainerPort
+				}
+				for kind, path := range map[string]string{"livenessProbe": want.liveness, "readinessProbe": want.readiness} {
+					if manifests.Lookup(c, kind, "exec") != nil {
+						t.Errorf("%s %s uses exec: the image has no shell", d.GetName(), kind)
+					}
+					if got := manifests.String(c, kind, "httpGet", "path"); got != path {
+						t.Errorf("%s %s path = %q, want %s", d.GetName(), kind, got, path)
+					}
+					port := manifests.String(c, kind, "httpGet", "port")
+					if number, err := strconv.Atoi(port); err == nil {
+						ports[port] = number
+					}
+					if ports[port] != want.port {
+						t.Errorf("%s %s port %q is %d, want %d", d.GetName(), kind, port, ports[port], want.port)
+					}
+				}
+				if manifests.Lookup(c, "lifecycle", "preStop", "exec") != nil {
+					t.Errorf("%s preStop uses exec: the image has no shell", d.GetName())
+				}
+			}
+		}
+		if api := objects.Find("Deployment", "philotes-api"); api != nil {
+			pause, _ := strconv.Atoi(manifests.String(api, "spec", "template", "spec", "containers", "[name=api]", "lifecycle", "preStop", "sleep", "seconds"))
+			grace, _ := strconv.Atoi(manifests.String(api, "spec", "template", "spec", "terminationGracePeriodSeconds"))
+			if pause == 0 || grace <= pause+30 {
+				t.Errorf("API preStop sleep %d s and grace period %d s: want a sleep, and a grace period above sleep + 30 s", pause, grace)
+			}
+		}
+	})
+}
+
+func TestEveryPodRestartsWhenItsConfigOrSecretChanges(t *testing.T) {
+	checksum := func(t *testing.T, objects manifests.Objects, workload, kind string) string {
+		t.Helper()
+		d := objects.Find("Deployment", workload)
+		if d == nil {
+			t.Fatalf("no Deployment %s", workload)
+		}
+		value := manifests.String(d, "spec", "template", "metadata", "annotations", "checksum/"+kind)
+		if value == "" {
+			t.Fatalf("%s has no checksum/%s annotation", workload, kind)
+		}
+		return value
+	}
+	changes := []struct{ set, workload, kind string }{
+		{"api.config.logLevel=info", "philotes-api", "config"},
+		{"api.secrets.databasePassword=changed", "philotes-api", "secret"},
+		{"worker.cdc.batchSize=5", "philotes-worker-demo", "config"},
+		{"worker.sources[0].password=changed", "philotes-worker-demo", "secret"},
+		{"lakekeeper.config.baseUri=https://catalog.example.com", "philotes-lakekeeper", "config"},
+		{"lakekeeper.secrets.encryptionKey=changed", "philotes-lakekeeper", "secret"},
+	}
+	forEachHelm(t, func(t *testing.T, helm string) {
+		for _, change := range changes {
+			t.Run(change.set, func(t *testing.T) {
+				t.Parallel()
+				before := checksum(t, environment("dev").objects(t, helm), change.workload, change.kind)
+				after := checksum(t, environment("dev").with(change.set).objects(t, helm), change.workload, change.kind)
+				if before == after {
+					t.Errorf("checksum/%s of %s did not change with %s", change.kind, change.workload, change.set)
+				}
+			})
+		}
+	})
+}
+
+func TestFloatingImageTagsAreRefusedInStagingAndProduction(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		for _, env := range []string{"staging", "production"} {
+			for _, chart := range []string{"api", "worker", "lakekeeper"} {
+				t.Run(env+"/"+chart, func(t *testing.T) {
+					t.Parallel()
+					environment(env).with(chart+".image.tag=latest").expectRefusal(t, helm, `image.tag "latest" is a floating tag, not allowed in `+env)
+					environment(env).with(chart+".image.tag=").expectRefusal(t, helm, "image.tag is empty: "+env+" needs a pinned tag")
+				})
+			}
+		}
+		t.Run("dev", func(t *testing.T) {
+			t.Parallel()
+			objects := environment("dev").with("api.image.tag=latest").objects(t, helm)
+			image := manifests.String(objects.Find("Deployment", "philotes-api"), "spec", "template", "spec", "containers", "[name=api]", "image")
+			if image != "ghcr.io/janovincze/philotes-api:latest" {
+				t.Errorf("dev image = %q, want the latest tag it was given", image)
+			}
+		})
+	})
+}
+
+func TestEgressToAnyAddressNeedsAnExplicitAllowance(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		open := environment("staging").with("global.networkPolicy.endpoints.object-store.cidrs={0.0.0.0/0}")
+		open.expectRefusal(t, helm, "global.networkPolicy.endpoints.object-store.cidrs contains 0.0.0.0/0", "allowAnyDestination")
+		allowed := open.with("global.networkPolicy.endpoints.object-store.allowAnyDestination=true").objects(t, helm)
+		if allowed.Find("NetworkPolicy", "philotes-lakekeeper") == nil {
+			t.Errorf("with allowAnyDestination the NetworkPolicies should render: %v", allowed.IDs())
+		}
+		rendering{chart: "philotes-api", set: []string{"global.networkPolicy.enabled=true"}}.
+			expectRefusal(t, helm, "global.networkPolicy.endpoints.buffer-database is not defined")
+	})
+}

@@ -1,0 +1,62 @@
+package charts_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
+)
+
+func TestEveryChartPassesStrictLintWithEveryValuesFile(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		for _, chart := range append([]string{"philotes-common"}, installableCharts...) {
+			for _, file := range valuesFiles(t, chart) {
+				t.Run(file, func(t *testing.T) {
+					t.Parallel()
+					out, err := testenv.RunErr(chartsDir(), helm, "lint", "--strict", chart, "--values", file, "--kube-version", kubeVersion)
+					if err != nil {
+						t.Errorf("helm lint --strict %s --values %s: %v\n%s", chart, file, err, out)
+					}
+				})
+			}
+		}
+	})
+}
+
+func TestEveryChartRendersWithEveryValuesFile(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		for _, chart := range installableCharts {
+			for _, file := range valuesFiles(t, chart) {
+				t.Run(file, func(t *testing.T) {
+					t.Parallel()
+					objects := rendering{chart: chart, values: []string{file}}.objects(t, helm)
+					if len(objects.OfKind("Deployment")) == 0 && chart != "philotes-worker" {
+						t.Errorf("%s with %s rendered no Deployment: %v", chart, file, objects.IDs())
+					}
+				})
+			}
+		}
+	})
+}
+
+// Helm 3 and Helm 4 differ in blank lines only; the objects must be the same.
+func TestHelm3AndHelm4RenderTheSameObjects(t *testing.T) {
+	helm3, helm4 := helmTool(t, "helm3"), helmTool(t, "helm4")
+	for _, r := range everyRendering() {
+		t.Run(r.String(), func(t *testing.T) {
+			t.Parallel()
+			three, err := manifests.Encode(r.objects(t, helm3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			four, err := manifests.Encode(r.objects(t, helm4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(three, four) {
+				t.Errorf("helm3 and helm4 render %s differently:\n--- helm3\n%s\n--- helm4\n%s", r, three, four)
+			}
+		})
+	}
+}

@@ -1,0 +1,59 @@
+package charts_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+type chartMetadata struct {
+	Name         string `yaml:"name"`
+	Type         string `yaml:"type"`
+	Version      string `yaml:"version"`
+	AppVersion   string `yaml:"appVersion"`
+	KubeVersion  string `yaml:"kubeVersion"`
+	Dependencies []struct {
+		Name       string `yaml:"name"`
+		Repository string `yaml:"repository"`
+	} `yaml:"dependencies"`
+}
+
+// A chart's default image is the release its appVersion names, so the version label and
+// the running image agree.
+func TestDefaultImageTagsArePinnedToTheAppVersion(t *testing.T) {
+	for _, chart := range serviceCharts {
+		var meta chartMetadata
+		readYAML(t, filepath.Join(chart, "Chart.yaml"), &meta)
+		var values struct {
+			Image struct {
+				Tag string `yaml:"tag"`
+			} `yaml:"image"`
+		}
+		readYAML(t, filepath.Join(chart, "values.yaml"), &values)
+		if values.Image.Tag == "" || values.Image.Tag != meta.AppVersion {
+			t.Errorf("%s: image.tag %q, appVersion %q: want the same pinned version", chart, values.Image.Tag, meta.AppVersion)
+		}
+	}
+}
+
+// Dependencies resolve through a committed symlink to the sibling chart, so `helm template`
+// and kustomize need no `helm dependency build`.
+func TestEveryDependencyIsASymlinkToItsSiblingChart(t *testing.T) {
+	for _, chart := range append([]string{"philotes-common"}, installableCharts...) {
+		var meta chartMetadata
+		readYAML(t, filepath.Join(chart, "Chart.yaml"), &meta)
+		if meta.KubeVersion != ">=1.30.0-0" || meta.Version == "" || meta.AppVersion == "" {
+			t.Errorf("%s: version %q, appVersion %q, kubeVersion %q", chart, meta.Version, meta.AppVersion, meta.KubeVersion)
+		}
+		for _, dep := range meta.Dependencies {
+			if dep.Repository != "file://../"+dep.Name {
+				t.Errorf("%s: dependency %s comes from %s, want file://../%s", chart, dep.Name, dep.Repository, dep.Name)
+			}
+			link := filepath.Join(chartsDir(), chart, "charts", dep.Name)
+			target, err := os.Readlink(link)
+			if err != nil || target != filepath.Join("..", "..", dep.Name) {
+				t.Errorf("%s: charts/%s should be a symlink to ../../%s: %q, %v", chart, dep.Name, dep.Name, target, err)
+			}
+		}
+	}
+}

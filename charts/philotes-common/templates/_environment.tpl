@@ -1,0 +1,60 @@
+{{/*
+The `global` values, as JSON: the defaults documented in philotes-common's values.yaml with the
+umbrella's (or a standalone chart's) `global` merged over them. Helm does that merge itself for
+every chart that depends on philotes-common, under the key of this library chart.
+*/}}
+{{- define "philotes-common.global" -}}
+{{- toJson (index .Values "philotes-common" "global") -}}
+{{- end -}}
+
+{{/* global.environment, checked: dev, staging or production. */}}
+{{- define "philotes-common.environment" -}}
+{{- $environment := (include "philotes-common.global" . | fromJson).environment -}}
+{{- if not (has $environment (list "dev" "staging" "production")) -}}
+{{- fail (printf "global.environment %q is not allowed: use dev, staging or production" (toString $environment)) -}}
+{{- end -}}
+{{- $environment -}}
+{{- end -}}
+
+{{/* PHILOTES_ENV spells the dev environment "development". */}}
+{{- define "philotes-common.philotesEnv" -}}
+{{- $environment := include "philotes-common.environment" . -}}
+{{- ternary "development" $environment (eq $environment "dev") -}}
+{{- end -}}
+
+{{/* "true" in staging and production, where floating tags and rendered credentials are refused. */}}
+{{- define "philotes-common.isProtectedEnvironment" -}}
+{{- if ne (include "philotes-common.environment" .) "dev" -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Image reference: repository@digest when a digest is set, else repository:tag. An empty tag
+means the chart's appVersion in dev; staging and production need a pinned tag or a digest, and
+no `latest`. Input: dict "context" $ "image" .Values.image "field" "image" (its values path).
+*/}}
+{{- define "philotes-common.image" -}}
+{{- $ctx := .context -}}
+{{- $image := .image -}}
+{{- $field := .field | default "image" -}}
+{{- $environment := include "philotes-common.environment" $ctx -}}
+{{- if not $image.repository -}}
+{{- fail (printf "%s: %s.repository must not be empty" (include "philotes-common.fullname" $ctx) $field) -}}
+{{- end -}}
+{{- if $image.digest -}}
+{{- if not (regexMatch "^sha256:[a-f0-9]{64}$" $image.digest) -}}
+{{- fail (printf "%s: %s.digest %q is not a digest: expected sha256:<64 hex characters>" (include "philotes-common.fullname" $ctx) $field $image.digest) -}}
+{{- end -}}
+{{- printf "%s@%s" $image.repository $image.digest -}}
+{{- else -}}
+{{- $tag := toString ($image.tag | default "") -}}
+{{- if include "philotes-common.isProtectedEnvironment" $ctx -}}
+{{- if not $tag -}}
+{{- fail (printf "%s: %s.tag is empty: %s needs a pinned tag or %s.digest" (include "philotes-common.fullname" $ctx) $field $environment $field) -}}
+{{- end -}}
+{{- if hasPrefix "latest" $tag -}}
+{{- fail (printf "%s: %s.tag %q is a floating tag, not allowed in %s: pin a release tag or set %s.digest" (include "philotes-common.fullname" $ctx) $field $tag $environment $field) -}}
+{{- end -}}
+{{- end -}}
+{{- printf "%s:%s" $image.repository ($tag | default $ctx.Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}

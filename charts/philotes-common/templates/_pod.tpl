@@ -1,0 +1,139 @@
+{{/*
+Pieces of every Philotes pod. All images run as the distroless nonroot user (65532) and write
+nothing to disk, so the restricted Pod Security Standard holds with a read-only root filesystem.
+Every pod also sets enableServiceLinks: false: Kubernetes would otherwise inject variables such
+as PHILOTES_API_PORT=tcp://... for the Service philotes-api, inside the PHILOTES_* namespace the
+programs read their configuration from.
+*/}}
+{{- define "philotes-common.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "philotes-common.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/*
+Scheduling and pull settings read from a chart's values: imagePullSecrets, nodeSelector,
+tolerations, affinity, priorityClassName. Input: the chart's .Values. Empty when none is set.
+*/}}
+{{- define "philotes-common.podPlacement" -}}
+{{- $placement := dict -}}
+{{- range $key := list "imagePullSecrets" "priorityClassName" "nodeSelector" "tolerations" "affinity" -}}
+{{- with get $ $key -}}
+{{- $_ := set $placement $key . -}}
+{{- end -}}
+{{- end -}}
+{{- with $placement -}}
+{{- toYaml . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Spread replicas over zones and nodes without blocking scheduling on small clusters.
+Input: dict "selector" <selector labels YAML> "maxSkew" <int>.
+*/}}
+{{- define "philotes-common.topologySpreadConstraints" -}}
+{{- $constraints := list -}}
+{{- range list "topology.kubernetes.io/zone" "kubernetes.io/hostname" -}}
+{{- $constraints = append $constraints (dict "topologyKey" . "maxSkew" (int $.maxSkew) "whenUnsatisfiable" "ScheduleAnyway" "labelSelector" (dict "matchLabels" (fromYaml $.selector))) -}}
+{{- end -}}
+{{- toYaml $constraints -}}
+{{- end -}}
+
+{{/*
+HTTP liveness and readiness probes. The images have no shell, so probes are httpGet only.
+Input: dict "port" <port name> "liveness" <path> "readiness" <path> "probes" .Values.probes
+(timings per probe: initialDelaySeconds, periodSeconds, timeoutSeconds, failureThreshold).
+*/}}
+{{- define "philotes-common.httpProbes" -}}
+{{- $probes := dict -}}
+{{- range $probe, $path := dict "liveness" .liveness "readiness" .readiness -}}
+{{- $timing := get $.probes $probe | default dict -}}
+{{- $_ := set $probes (printf "%sProbe" $probe) (merge (dict "httpGet" (dict "path" $path "port" $.port)) $timing) -}}
+{{- end -}}
+{{- toYaml $probes -}}
+{{- end -}}
+
+{{/* Resources are required on every container: requests and limits, so pods get a QoS class. */}}
+{{- define "philotes-common.resources" -}}
+{{- $resources := .resources | default dict -}}
+{{- if not (and $resources.requests $resources.limits) -}}
+{{- fail (printf "%s: %s needs both requests and limits" .name .field) -}}
+{{- end -}}
+{{- toYaml $resources -}}
+{{- end -}}
+
+{{/*
+The ServiceAccount of a chart. Its token is mounted only where a pod needs it (the pods set
+automountServiceAccountToken themselves), so the account itself never automounts.
+*/}}
+{{- define "philotes-common.serviceAccount" -}}
+{{- if .Values.serviceAccount.create -}}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "philotes-common.serviceAccountName" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "philotes-common.labels" . | nindent 4 }}
+  {{- with .Values.serviceAccount.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+automountServiceAccountToken: false
+{{- end -}}
+{{- end -}}
+
+{{/*
+Prometheus Operator ServiceMonitor scraping /metrics on a named Service port.
+Input: dict "context" $ "port" <port name>; reads .Values.serviceMonitor.
+*/}}
+{{- define "philotes-common.serviceMonitor" -}}
+{{- $ctx := .context -}}
+{{- with $ctx.Values.serviceMonitor -}}
+{{- if .enabled -}}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "philotes-common.fullname" $ctx }}
+  namespace: {{ $ctx.Release.Namespace }}
+  labels:
+    {{- include "philotes-common.labels" $ctx | nindent 4 }}
+    {{- with .labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "philotes-common.selectorLabels" $ctx | nindent 6 }}
+  namespaceSelector:
+    matchNames:
+      - {{ $ctx.Release.Namespace }}
+  endpoints:
+    - port: {{ $.port }}
+      path: /metrics
+      interval: {{ .interval }}
+      scrapeTimeout: {{ .scrapeTimeout }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* sha256 of any value, for the checksum/config and checksum/secret pod annotations. */}}
+{{- define "philotes-common.checksum" -}}
+{{- toJson . | sha256sum -}}
+{{- end -}}

@@ -1,0 +1,154 @@
+package charts_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/janovincze/philotes-deploy/internal/manifests"
+)
+
+// PostgreSQL lets one consumer read a replication slot: a second worker exits, and a
+// rolling update or an HPA would start one.
+func TestWorkerDeploymentsAreSingletonsWithRecreate(t *testing.T) {
+	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
+		for _, hpa := range objects.OfKind("HorizontalPodAutoscaler") {
+			if target := manifests.String(hpa, "spec", "scaleTargetRef", "name"); strings.HasPrefix(target, "philotes-worker") {
+				t.Errorf("HPA %s scales the worker %s", hpa.GetName(), target)
+			}
+		}
+		for _, d := range deploymentsOf(objects, "philotes-worker") {
+			if got := manifests.String(d, "spec", "strategy", "type"); got != "Recreate" {
+				t.Errorf("%s strategy = %q, want Recreate", d.GetName(), got)
+			}
+			source := manifests.String(d, "spec", "selector", "matchLabels", "philotes.io/source")
+			if d.GetName() != "philotes-worker-"+source {
+				t.Errorf("%s selects source %q: one Deployment per source, named after it", d.GetName(), source)
+			}
+			replicas := manifests.String(d, "spec", "replicas")
+			scaler := objects.Find("ScaledObject", d.GetName())
+			switch {
+			case scaler == nil && replicas != "1":
+				t.Errorf("%s replicas = %q, want 1", d.GetName(), replicas)
+			case scaler != nil && replicas != "":
+				t.Errorf("%s sets replicas %s although KEDA owns them", d.GetName(), replicas)
+			case scaler != nil && manifests.String(scaler, "spec", "maxReplicaCount") != "1":
+				t.Errorf("ScaledObject %s maxReplicaCount = %s, want 1", scaler.GetName(), manifests.String(scaler, "spec", "maxReplicaCount"))
+			}
+		}
+	})
+}
+
+func TestValuesThatStartTwoConsumersOfOneSlotAreRefused(t *testing.T) {
+	twoSources := []string{"worker.sources[1].name=orders", "worker.sources[1].database=orders", "worker.sources[1].user=u", "worker.sources[1].password=p"}
+	cases := map[string]struct {
+		set       []string
+		fragments []string
+	}{
+		"two replicas": {[]string{"worker.replicaCount=2"}, []string{"replicaCount 2 is not allowed"}},
+		"an HPA":       {[]string{"worker.autoscaling.enabled=true"}, []string{"autoscaling.enabled is not allowed"}},
+		"a source name used twice": {
+			append(twoSources, "worker.sources[1].name=demo"), []string{`sources[1].name "demo" is used twice`}},
+		"two sources on one slot": {
+			append(twoSources, "worker.sources[1].database=demo", "worker.sources[1].slot=philotes_demo"),
+			[]string{"sources[1] reads philotes-postgresql:5432/demo slot philotes_demo, as sources[0] does"}},
+	}
+	forEachHelm(t, func(t *testing.T, helm string) {
+		if objects := environment("dev").with(twoSources...).objects(t, helm); len(deploymentsOf(objects, "philotes-worker")) != 2 {
+			t.Fatalf("two distinct sources should give two workers: %v", objects.IDs())
+		}
+		for name, c := range cases {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				environment("dev").with(c.set...).expectRefusal(t, helm, c.fragments...)
+			})
+		}
+	})
+}
+
+func TestWorkerEnvironmentFollowsTheRuntimeContract(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		for _, env := range environments {
+			t.Run(env, func(t *testing.T) {
+				t.Parallel()
+				objects := environment(env).objects(t, helm)
+				workers := deploymentsOf(objects, "philotes-worker")
+				if len(workers) == 0 {
+					t.Fatalf("%s runs no worker", env)
+				}
+				for _, d := range workers {
+					config := manifests.StringMap(objects.Find("ConfigMap", d.GetName()), "data")
+					// Its built-in default port is 5433, not PostgreSQL's.
+					if config["PHILOTES_CDC_SOURCE_PORT"] == "" {
+						t.Errorf("%s: PHILOTES_CDC_SOURCE_PORT is not set", d.GetName())
+					}
+					if config["PHILOTES_CDC_PUBLICATION"] == "" {
+						t.Errorf("%s: PHILOTES_CDC_PUBLICATION is empty", d.GetName())
+					}
+					if endpoint := config["PHILOTES_STORAGE_ENDPOINT"]; endpoint == "" || strings.Contains(endpoint, "://") {
+						t.Errorf("%s: PHILOTES_STORAGE_ENDPOINT = %q, want host:port", d.GetName(), endpoint)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestWorkerStorageEndpointWithASchemeIsRefused(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		environment("dev").with("worker.storage.endpoint=https://s3.example.com:443").
+			expectRefusal(t, helm, "storage.endpoint", "has a scheme")
+	})
+}
+
+// The ScaledObject and TriggerAuthentication must match what the guardrail function
+// builds from the scaling annotation.
+func TestKedaObjectsFollowTheScalingAnnotation(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		objects := environment("production").objects(t, helm)
+		for _, d := range deploymentsOf(objects, "philotes-worker") {
+			var scaling struct {
+				Host, Database, Slot string
+				PasswordSecret       struct{ Name, Key string }
+			}
+			if err := json.Unmarshal([]byte(d.GetAnnotations()["guardrails.philotes.io/scaling"]), &scaling); err != nil {
+				t.Fatalf("%s scaling annotation: %v", d.GetName(), err)
+			}
+			var scaler struct {
+				Spec struct {
+					MinReplicaCount *int `json:"minReplicaCount"`
+					Triggers        []struct {
+						Type     string            `json:"type"`
+						Metadata map[string]string `json:"metadata"`
+						AuthRef  struct {
+							Name string `json:"name"`
+						} `json:"authenticationRef"`
+					} `json:"triggers"`
+				} `json:"spec"`
+			}
+			if err := manifests.Decode(objects.Find("ScaledObject", d.GetName()), &scaler); err != nil {
+				t.Fatal(err)
+			}
+			if scaler.Spec.MinReplicaCount == nil || *scaler.Spec.MinReplicaCount != 0 || len(scaler.Spec.Triggers) != 1 {
+				t.Fatalf("ScaledObject %s: %+v", d.GetName(), scaler.Spec)
+			}
+			trigger := scaler.Spec.Triggers[0]
+			if trigger.Type != "postgresql" || trigger.Metadata["host"] != scaling.Host || trigger.Metadata["dbName"] != scaling.Database ||
+				!strings.Contains(trigger.Metadata["query"], "slot_name = '"+scaling.Slot+"'") || trigger.AuthRef.Name != d.GetName() {
+				t.Errorf("ScaledObject %s trigger %+v does not follow the scaling annotation %+v", d.GetName(), trigger, scaling)
+			}
+			auth := objects.Find("TriggerAuthentication", d.GetName())
+			var refs []struct {
+				Parameter string `json:"parameter"`
+				Name      string `json:"name"`
+				Key       string `json:"key"`
+			}
+			if err := manifests.Decode(auth, &refs, "spec", "secretTargetRef"); err != nil {
+				t.Fatal(err)
+			}
+			if len(refs) != 1 || refs[0].Parameter != "password" || refs[0].Name != scaling.PasswordSecret.Name || refs[0].Key != scaling.PasswordSecret.Key {
+				t.Errorf("TriggerAuthentication %s = %+v, want the password %+v", d.GetName(), refs, scaling.PasswordSecret)
+			}
+		}
+	})
+}
