@@ -1,0 +1,102 @@
+package chartdoc
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// The README section between these markers is generated; the rest is prose.
+const (
+	tableStart = "<!-- parameters:start -->"
+	tableEnd   = "<!-- parameters:end -->"
+)
+
+// row is one line of a README parameter table.
+type row struct {
+	key, typ, def, description string
+}
+
+func renderTable(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| Key | Type | Default | Description |\n|-----|------|---------|-------------|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", codeCell(r.key), textCell(r.typ), codeCell(r.def), textCell(r.description))
+	}
+	return b.String()
+}
+
+// textCell keeps a cell from ending early at a pipe, and keeps `<release>`
+// outside code spans from being read as an HTML tag and dropped.
+func textCell(s string) string {
+	var b strings.Builder
+	fence := 0 // length of the backtick run that opened the current code span
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '`':
+			run := 1
+			for i+run < len(s) && s[i+run] == '`' {
+				run++
+			}
+			if fence == 0 {
+				fence = run
+			} else if run == fence {
+				fence = 0
+			}
+			b.WriteString(s[i : i+run])
+			i += run - 1
+		case '|':
+			b.WriteString(`\|`)
+		case '<':
+			if fence == 0 {
+				b.WriteString("&lt;")
+			} else {
+				b.WriteByte(c)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// escapePipes keeps a code span from ending the cell early.
+func escapePipes(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// codeCell wraps text in a code span fenced by more backticks than it holds.
+func codeCell(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + escapePipes(s) + fence
+}
+
+// spliceTable replaces the README's generated section with the table.
+func spliceTable(readme []byte, table string) ([]byte, error) {
+	start, end := []byte(tableStart), []byte(tableEnd)
+	for _, marker := range [][]byte{start, end} {
+		if n := bytes.Count(readme, marker); n != 1 {
+			return nil, fmt.Errorf("README.md must hold %s once, then %s once, around the parameter table (found %s %d times)",
+				tableStart, tableEnd, marker, n)
+		}
+	}
+	from, to := bytes.Index(readme, start)+len(start), bytes.Index(readme, end)
+	if to < from {
+		return nil, fmt.Errorf("README.md has %s before %s", tableEnd, tableStart)
+	}
+	var out bytes.Buffer
+	out.Write(readme[:from])
+	out.WriteString("\n" + table)
+	out.Write(readme[to:])
+	return out.Bytes(), nil
+}
