@@ -1,0 +1,72 @@
+package guardrails
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Processor is the function as a framework.ResourceListProcessor.
+//
+// It does not use framework.SimpleProcessor: that appends a filter's error
+// results to the list and lets the process exit 0, and kustomize shows no
+// results, so a refused input would pass the build. Here any error result
+// returns an error (the process exits 1) and empties the items, so nothing is
+// half-written.
+type Processor struct{}
+
+// Process implements framework.ResourceListProcessor.
+func (Processor) Process(rl *framework.ResourceList) error {
+	policy, err := LoadPolicy(rl.FunctionConfig)
+	if err != nil {
+		rl.Results = append(rl.Results, policyResults(rl.FunctionConfig, err)...)
+	} else {
+		items, results := apply(policy, rl.Items)
+		rl.Results = append(rl.Results, results...)
+		rl.Items = items
+	}
+	if rl.Results.ExitCode() != 0 {
+		rl.Items = nil
+		return rl.Results
+	}
+	return nil
+}
+
+func policyResults(config *yaml.RNode, err error) framework.Results {
+	ref := &yaml.ResourceIdentifier{TypeMeta: yaml.TypeMeta{APIVersion: PolicyAPIVersion, Kind: PolicyKind}}
+	if config != nil && !config.IsNilOrEmpty() {
+		meta, _ := readMetadata(config)
+		*ref = meta.ref()
+	}
+	var fieldErrs FieldErrors
+	if !errors.As(err, &fieldErrs) {
+		fieldErrs = FieldErrors{{Field: "functionConfig", Message: err.Error()}}
+	}
+	results := make(framework.Results, len(fieldErrs))
+	for i, fe := range fieldErrs {
+		results[i] = &framework.Result{Severity: framework.Error, ResourceRef: ref, Field: &framework.Field{Path: fe.Field}, Message: fe.Message}
+	}
+	return results
+}
+
+// NewCommand is the philotes-guardrails command line: a ResourceList on stdin
+// (how kustomize runs it), or `philotes-guardrails config.yaml resources.yaml...`.
+func NewCommand() *cobra.Command {
+	cmd := command.Build(Processor{}, command.StandaloneEnabled, true)
+	cmd.Use = "philotes-guardrails [CONFIG.yaml [RESOURCES.yaml...]]"
+	cmd.Short = "Add PodDisruptionBudgets, NetworkPolicies and KEDA ScaledObjects to annotated workloads"
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		err := run(c, args)
+		if err != nil {
+			// One problem per line, ending in a newline, for kustomize's stderr.
+			_, _ = fmt.Fprintln(c.ErrOrStderr(), err)
+		}
+		return err
+	}
+	return cmd
+}
