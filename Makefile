@@ -18,6 +18,67 @@ ENVIRONMENTS := dev staging production
 help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*##"} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z0-9_.\/-]+:.*##/ {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# Tests that need a pinned tool fail instead of skipping when it is missing.
+GO_TEST_ENV := PHILOTES_REQUIRE_TOOLS=1
+GO_TEST_FLAGS ?=
+
+.PHONY: render
+render: tools $(BIN)/philotes-guardrails generate ## Render every environment through the Kustomize door into rendered/<env>/ (the main job).
+	go run ./cmd/render -bin $(BIN)
+
+.PHONY: test
+test: tools $(BIN)/philotes-guardrails cluster-tools verify ## Run every test: generated files fresh, Go tests with both Helm majors and a local control plane.
+	$(GO_TEST_ENV) go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: generate
+generate: docs ## Regenerate what derives from the values files: chart schemas and READMEs, overlay inputs.
+	go run ./cmd/envgen
+
+.PHONY: verify
+verify: tools $(BIN)/philotes-guardrails docs-check ## Fail when anything generated or rendered is stale, or Go code is unformatted or vetted wrong.
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
+	go run ./cmd/envgen -check
+	go run ./cmd/render -check -bin $(BIN)
+
+.PHONY: snapshots
+snapshots: tools ## Update the charts' snapshot files after an intended change.
+	UPDATE_SNAPSHOTS=1 go test ./charts/ -run Snapshot
+
+##@ Charts
+
+.PHONY: docs
+docs: ## Regenerate every chart's values.schema.json and README parameter table from its documented values.yaml.
+	go run ./cmd/chartdoc
+
+.PHONY: docs-check
+docs-check: ## Fail listing every chart schema or README table that values.yaml no longer matches.
+	go run ./cmd/chartdoc -check
+
+##@ Functions
+
+GUARDRAILS_SOURCES := $(shell find functions/guardrails -name '*.go' -not -name '*_test.go')
+
+.PHONY: guardrails
+guardrails: $(BIN)/philotes-guardrails ## Build the philotes-guardrails KRM function into .bin/, where kustomize finds it on PATH.
+
+$(BIN)/philotes-guardrails: $(GUARDRAILS_SOURCES) go.mod go.sum
+	go build -o $@ ./functions/guardrails
+
+# Long enough to explore around the committed seed corpus on every CI run,
+# short enough to keep CI quick; `make fuzz FUZZTIME=10m` digs deeper.
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target of functions/ for FUZZTIME (default 10s) each.
+	@for pkg in $$(go list ./functions/...); do \
+	  for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz: $$pkg $$target"; \
+	    go test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME); \
+	  done; \
+	done
+
 ##@ Tools (built from pinned Go modules into .bin/, git-ignored)
 
 .PHONY: tools
@@ -26,8 +87,16 @@ tools: $(BIN)/kustomize $(BIN)/helm3 $(BIN)/helm4 $(BIN)/helm ## Build the pinne
 $(BIN)/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
 	cd tools/kustomize && go build -o $@ sigs.k8s.io/kustomize/kustomize/v5
 
+# Helm 3 learns the Kubernetes version it assumes for `helm template` (and so
+# for kubeVersion checks) from these flags; without them it assumes v1.20. They
+# follow the client-go minor the pin resolves, as Helm's own release build does.
+helm3_client_go = $(shell cd tools/helm3 && go list -m -f '{{.Version}}' k8s.io/client-go)
+helm3_k8s_minor = $(word 2,$(subst ., ,$(helm3_client_go)))
+HELM3_LDFLAGS = -X helm.sh/helm/v3/internal/version.version=$(HELM3_VERSION) \
+  $(foreach pkg,helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules,-X $(pkg).k8sVersionMajor=1 -X $(pkg).k8sVersionMinor=$(helm3_k8s_minor))
+
 $(BIN)/helm3: tools/helm3/go.mod tools/helm3/go.sum
-	cd tools/helm3 && go build -ldflags "-X helm.sh/helm/v3/internal/version.version=$(HELM3_VERSION)" -o $@ helm.sh/helm/v3/cmd/helm
+	cd tools/helm3 && go build -ldflags "$(HELM3_LDFLAGS)" -o $@ helm.sh/helm/v3/cmd/helm
 
 $(BIN)/helm4: tools/helm4/go.mod tools/helm4/go.sum
 	cd tools/helm4 && go build -ldflags "-X helm.sh/helm/v4/internal/version.version=$(HELM4_VERSION)" -o $@ helm.sh/helm/v4/cmd/helm
@@ -35,3 +104,26 @@ $(BIN)/helm4: tools/helm4/go.mod tools/helm4/go.sum
 # kustomize runs `helm` from PATH; Helm 4 is the default, Helm 3 is tested alongside.
 $(BIN)/helm: $(BIN)/helm4
 	ln -sf helm4 $@
+
+##@ Control plane (the tests' local cluster; built from the pins in tools/kube, tools/etcd, tools/kwok)
+
+KUBE_COMMANDS := kube-apiserver kube-controller-manager kube-scheduler kubectl
+KUBE_BINARIES := $(addprefix $(BIN)/,$(KUBE_COMMANDS))
+
+.PHONY: cluster-tools
+cluster-tools: $(KUBE_BINARIES) $(BIN)/etcd $(BIN)/kwok ## Build the pinned control plane, kubectl, etcd and kwok.
+
+# Without the release stamp the binaries report v0.0.0-master and kubectl refuses
+# the server version; it is read from the pin so that go.mod stays the one place.
+kube_version = $(shell cd tools/kube && go list -m -f '{{.Version}}' k8s.io/kubernetes)
+kube_version_vars = gitVersion=$(1) gitMajor=$(word 1,$(subst ., ,$(1:v%=%))) gitMinor=$(word 2,$(subst ., ,$(1))) gitTreeState=clean
+kube_ldflags = $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,$(foreach var,$(call kube_version_vars,$(1)),-X $(pkg).$(var)))
+
+$(KUBE_BINARIES): $(BIN)/%: tools/kube/go.mod tools/kube/go.sum
+	cd tools/kube && go build -ldflags "$(call kube_ldflags,$(kube_version))" -o $@ k8s.io/kubernetes/cmd/$*
+
+$(BIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum
+	cd tools/etcd && go build -o $@ go.etcd.io/etcd/server/v3
+
+$(BIN)/kwok: tools/kwok/go.mod tools/kwok/go.sum
+	cd tools/kwok && go build -o $@ sigs.k8s.io/kwok/cmd/kwok

@@ -26,11 +26,16 @@ func run(root string, check bool) error {
 	if err != nil {
 		return err
 	}
-	if !check {
-		return envgen.Write(root, files)
+	if check {
+		stale, err := files.Stale(root)
+		if err == nil && len(stale) > 0 {
+			err = fmt.Errorf("stale generated files (run `make generate`): %v", stale)
+		}
+		return err
 	}
-	if stale := envgen.Stale(root, files); len(stale) > 0 {
-		return fmt.Errorf("stale generated files (run `make generate`): %v", stale)
+	written, err := files.Write(root)
+	for _, name := range written {
+		fmt.Println("wrote", name)
 	}
-	return nil
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/janovincze/philotes-deploy/internal/generated"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 	"sigs.k8s.io/yaml"
 )
@@ -17,6 +18,7 @@ func fixture(t *testing.T, files map[string]string) string {
 	root := t.TempDir()
 	base := map[string]string{
 		"charts/philotes/Chart.yaml": `dependencies:
+- {name: philotes-common, repository: "file://../philotes-common"}
 - {name: philotes-api, alias: api, condition: api.enabled, repository: "file://../philotes-api"}
 - {name: philotes-worker, alias: worker, condition: worker.enabled, repository: "file://../philotes-worker"}
 `,
@@ -39,6 +41,9 @@ worker:
     dns: {namespace: kube-system, port: 53}
     namespaces: {ingress-controller: ingress-nginx, monitoring: monitoring}
 `,
+		"charts/philotes-common/Chart.yaml": "type: library\n",
+		"charts/philotes-api/Chart.yaml":    "type: application\n",
+		"charts/philotes-worker/Chart.yaml": "type: application\n",
 		"charts/philotes-worker/values.yaml": `keda:
   enabled: false
   pollingInterval: 30
@@ -66,19 +71,17 @@ worker:
 	return root
 }
 
-func generated(t *testing.T, files []File, path string) map[string]any {
+func generatedValues(t *testing.T, files generated.Files, path string) map[string]any {
 	t.Helper()
-	for _, f := range files {
-		if f.Path == path {
-			out := map[string]any{}
-			if err := yaml.Unmarshal(f.Content, &out); err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			return out
-		}
+	content, ok := files[path]
+	if !ok {
+		t.Fatalf("%s was not generated", path)
 	}
-	t.Fatalf("%s was not generated", path)
-	return nil
+	out := map[string]any{}
+	if err := yaml.Unmarshal(content, &out); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return out
 }
 
 func TestCoalesceMergesMapsReplacesListsAndDeletesNulls(t *testing.T) {
@@ -102,7 +105,7 @@ func TestEachServiceGetsItsUmbrellaSectionPlusGlobalWithoutEnabled(t *testing.T)
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := generated(t, files, "overlays/staging/values-api.yaml")
+	api := generatedValues(t, files, "overlays/staging/values-api.yaml")
 	if api["replicaCount"] != float64(2) {
 		t.Errorf("staging api replicaCount = %v, want the environment's 2", api["replicaCount"])
 	}
@@ -112,7 +115,7 @@ func TestEachServiceGetsItsUmbrellaSectionPlusGlobalWithoutEnabled(t *testing.T)
 	if env, _ := lookup(api, "global", "environment"); env != "staging" {
 		t.Errorf("global.environment = %v, want staging", env)
 	}
-	worker := generated(t, files, "overlays/production/values-worker.yaml")
+	worker := generatedValues(t, files, "overlays/production/values-worker.yaml")
 	if sources, _ := worker["sources"].([]any); len(sources) != 1 {
 		t.Errorf("production worker sources = %v, want the umbrella default list", worker["sources"])
 	}
@@ -133,7 +136,7 @@ worker:
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := generated(t, files, "overlays/production/guardrails.yaml")
+	policy := generatedValues(t, files, "overlays/production/guardrails.yaml")
 	network, _ := lookup(policy, "spec", "networkPolicy")
 	want := map[string]any{
 		"defaultDenyName": "default-deny",
@@ -165,7 +168,7 @@ func TestAnOverlayInflatesOnlyTheEnabledServicesInItsNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	charts := generated(t, files, "overlays/dev/charts/kustomization.yaml")
+	charts := generatedValues(t, files, "overlays/dev/charts/kustomization.yaml")
 	if got, want := charts["resources"], []any{"../../../base/api"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("dev resources = %v, want %v", got, want)
 	}
@@ -173,10 +176,8 @@ func TestAnOverlayInflatesOnlyTheEnabledServicesInItsNamespace(t *testing.T) {
 	if !strings.Contains(fmtAny(patch), "value: philotes-dev") {
 		t.Errorf("dev patch = %v, want the overlay's namespace philotes-dev", patch)
 	}
-	for _, f := range files {
-		if f.Path == "overlays/dev/values-worker.yaml" {
-			t.Error("values were generated for the disabled worker")
-		}
+	if _, ok := files["overlays/dev/values-worker.yaml"]; ok {
+		t.Error("values were generated for the disabled worker")
 	}
 }
 
@@ -199,14 +200,14 @@ func TestWrittenFilesAreNoLongerStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stale := Stale(root, files); len(stale) != len(files) {
-		t.Fatalf("before writing, stale = %v, want all %d files", stale, len(files))
+	if stale, err := files.Stale(root); err != nil || len(stale) != len(files) {
+		t.Fatalf("before writing, stale = %v (%v), want all %d files", stale, err, len(files))
 	}
-	if err := Write(root, files); err != nil {
+	if _, err := files.Write(root); err != nil {
 		t.Fatal(err)
 	}
-	if stale := Stale(root, files); len(stale) != 0 {
-		t.Fatalf("after writing, stale = %v", stale)
+	if stale, err := files.Stale(root); err != nil || len(stale) != 0 {
+		t.Fatalf("after writing, stale = %v (%v)", stale, err)
 	}
 }
 
@@ -219,7 +220,7 @@ func TestTheCommittedOverlayInputsMatchTheUmbrellaValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stale := Stale(root, files); len(stale) > 0 {
-		t.Fatalf("stale generated files, run `make generate`: %v", stale)
+	if stale, err := files.Stale(root); err != nil || len(stale) > 0 {
+		t.Fatalf("stale generated files, run `make generate`: %v (%v)", stale, err)
 	}
 }

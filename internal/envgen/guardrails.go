@@ -3,7 +3,6 @@ package envgen
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 )
 
 // workerChart is the chart whose KEDA values configure the function's scalers.
@@ -31,7 +30,7 @@ func guardrailPolicy(root, env string, deps []dependency, library, merged Values
 		if dep.Name != workerChart {
 			continue
 		}
-		chartValues, err := readValues(filepath.Join(root, chartValuesPath(dep)))
+		chartValues, err := readValues(filepath.Join(root, filepath.Join(chartDir(dep), "values.yaml")))
 		if err != nil {
 			return nil, err
 		}
@@ -40,7 +39,7 @@ func guardrailPolicy(root, env string, deps []dependency, library, merged Values
 		for _, key := range kedaSettings {
 			value, ok := effective[key]
 			if !ok {
-				return nil, fmt.Errorf("%s: keda.%s has no default; the guardrail function needs it", chartValuesPath(dep), key)
+				return nil, fmt.Errorf("%s: keda.%s has no default; the guardrail function needs it", filepath.Join(chartDir(dep), "values.yaml"), key)
 			}
 			keda[key] = value
 		}
@@ -61,15 +60,6 @@ func guardrailPolicy(root, env string, deps []dependency, library, merged Values
 			"keda":          keda,
 		},
 	}, nil
-}
-
-// chartValuesPath is the dependency's values.yaml, found through its file:// repository.
-func chartValuesPath(dep dependency) string {
-	dir := strings.TrimPrefix(dep.Repository, "file://")
-	if dir == dep.Repository || dir == "" {
-		dir = "../" + dep.Name
-	}
-	return filepath.Join(umbrellaDir, dir, "values.yaml")
 }
 
 func asMap(v any) Values {
