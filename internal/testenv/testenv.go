@@ -28,6 +28,17 @@ func BinDir() string {
 	return filepath.Join(RepoRoot(), ".bin")
 }
 
+// makeTargets names the Makefile target that builds each pinned binary.
+var makeTargets = map[string]string{
+	"philotes-guardrails":     "guardrails",
+	"kube-apiserver":          "cluster-tools",
+	"kube-controller-manager": "cluster-tools",
+	"kube-scheduler":          "cluster-tools",
+	"kubectl":                 "cluster-tools",
+	"etcd":                    "cluster-tools",
+	"kwok":                    "cluster-tools",
+}
+
 // Tool returns the path of a pinned binary in .bin/. When it has not been built,
 // the test is skipped with the command that builds it, or fails under `make test`.
 func Tool(tb testing.TB, name string) string {
@@ -36,10 +47,14 @@ func Tool(tb testing.TB, name string) string {
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	if os.Getenv(RequireToolsEnv) != "" {
-		tb.Fatalf("%s is missing from %s: `make tools` builds it", name, BinDir())
+	target := makeTargets[name]
+	if target == "" {
+		target = "tools"
 	}
-	tb.Skipf("%s is not built: run `make tools` (or `make test`, which builds it)", name)
+	if os.Getenv(RequireToolsEnv) != "" {
+		tb.Fatalf("%s is missing from %s: `make %s` builds it", name, BinDir(), target)
+	}
+	tb.Skipf("%s is not built: run `make %s` (or `make test`, which builds every tool)", name, target)
 	return ""
 }
 
