@@ -18,61 +18,60 @@ type policy struct {
 	networkPolicy bool
 	pdb           bool
 	ingressTLS    bool
+	dataServices  bool // the dev PostgreSQL and S3 store run in the release
 }
 
 var environmentTable = map[string]policy{
-	"dev":        {apiReplicas: 1},
+	"dev":        {apiReplicas: 1, dataServices: true},
 	"staging":    {apiReplicas: 2, hpa: true, networkPolicy: true, pdb: true, ingressTLS: true},
 	"production": {apiReplicas: 3, hpa: true, keda: true, networkPolicy: true, pdb: true, ingressTLS: true},
 }
 
 func TestEnvironmentsFollowTheEnvironmentTable(t *testing.T) {
-	forEachHelm(t, func(t *testing.T, helm string) {
-		for _, env := range environments {
-			t.Run(env, func(t *testing.T) {
-				t.Parallel()
-				want := environmentTable[env]
-				objects := environment(env).objects(t, helm)
-				deployment := objects.Find("Deployment", "philotes-api")
-				if deployment == nil {
-					t.Fatalf("no Deployment philotes-api in %v", objects.IDs())
-				}
-				hpa := objects.Find("HorizontalPodAutoscaler", "philotes-api")
-				if (hpa != nil) != want.hpa {
-					t.Errorf("API HPA rendered: %v, want %v", hpa != nil, want.hpa)
-				}
-				replicas := manifests.String(deployment, "spec", "replicas")
-				if want.hpa {
-					if replicas != "" {
-						t.Errorf("the HPA owns the API's replicas, but the Deployment sets %s", replicas)
-					}
-					replicas = manifests.String(hpa, "spec", "minReplicas")
-				}
-				if replicas != strconv.Itoa(want.apiReplicas) {
-					t.Errorf("API replicas = %q, want %d", replicas, want.apiReplicas)
-				}
-				if got := len(objects.OfKind("ScaledObject")) > 0; got != want.keda {
-					t.Errorf("KEDA ScaledObjects rendered: %v, want %v", got, want.keda)
-				}
-				for _, d := range objects.OfKind("Deployment") {
-					if got := objects.Find("PodDisruptionBudget", d.GetName()) != nil; got != want.pdb {
-						t.Errorf("PodDisruptionBudget of %s rendered: %v, want %v", d.GetName(), got, want.pdb)
-					}
-					if got := objects.Find("NetworkPolicy", d.GetName()) != nil; got != want.networkPolicy {
-						t.Errorf("NetworkPolicy of %s rendered: %v, want %v", d.GetName(), got, want.networkPolicy)
-					}
-				}
-				if got := objects.Find("NetworkPolicy", "philotes-default-deny") != nil; got != want.networkPolicy {
-					t.Errorf("default-deny NetworkPolicy rendered: %v, want %v", got, want.networkPolicy)
-				}
-				ingress := objects.Find("Ingress", "philotes-api")
-				if ingress == nil {
-					t.Fatalf("no Ingress philotes-api in %v", objects.IDs())
-				}
-				if got := manifests.Lookup(ingress, "spec", "tls") != nil; got != want.ingressTLS {
-					t.Errorf("Ingress TLS: %v, want %v", got, want.ingressTLS)
-				}
-			})
+	forEachEnvironment(t, func(t *testing.T, helm, env string) {
+		want := environmentTable[env]
+		objects := environment(env).objects(t, helm)
+		deployment := objects.Find("Deployment", "philotes-api")
+		if deployment == nil {
+			t.Fatalf("no Deployment philotes-api in %v", objects.IDs())
+		}
+		hpa := objects.Find("HorizontalPodAutoscaler", "philotes-api")
+		if (hpa != nil) != want.hpa {
+			t.Errorf("API HPA rendered: %v, want %v", hpa != nil, want.hpa)
+		}
+		replicas := manifests.String(deployment, "spec", "replicas")
+		if want.hpa {
+			if replicas != "" {
+				t.Errorf("the HPA owns the API's replicas, but the Deployment sets %s", replicas)
+			}
+			replicas = manifests.String(hpa, "spec", "minReplicas")
+		}
+		if replicas != strconv.Itoa(want.apiReplicas) {
+			t.Errorf("API replicas = %q, want %d", replicas, want.apiReplicas)
+		}
+		if got := len(objects.OfKind("ScaledObject")) > 0; got != want.keda {
+			t.Errorf("KEDA ScaledObjects rendered: %v, want %v", got, want.keda)
+		}
+		for _, d := range objects.OfKind("Deployment") {
+			if got := objects.Find("PodDisruptionBudget", d.GetName()) != nil; got != want.pdb {
+				t.Errorf("PodDisruptionBudget of %s rendered: %v, want %v", d.GetName(), got, want.pdb)
+			}
+			if got := objects.Find("NetworkPolicy", d.GetName()) != nil; got != want.networkPolicy {
+				t.Errorf("NetworkPolicy of %s rendered: %v, want %v", d.GetName(), got, want.networkPolicy)
+			}
+		}
+		if got := len(objects.OfKind("StatefulSet")) > 0; got != want.dataServices {
+			t.Errorf("data services rendered: %v, want %v", got, want.dataServices)
+		}
+		if got := objects.Find("NetworkPolicy", "philotes-default-deny") != nil; got != want.networkPolicy {
+			t.Errorf("default-deny NetworkPolicy rendered: %v, want %v", got, want.networkPolicy)
+		}
+		ingress := objects.Find("Ingress", "philotes-api")
+		if ingress == nil {
+			t.Fatalf("no Ingress philotes-api in %v", objects.IDs())
+		}
+		if got := manifests.Lookup(ingress, "spec", "tls") != nil; got != want.ingressTLS {
+			t.Errorf("Ingress TLS: %v, want %v", got, want.ingressTLS)
 		}
 	})
 }

@@ -17,12 +17,7 @@ import (
 // charts are checked for carrying them at all, on the right workloads.
 func TestEveryDeploymentCarriesTheGuardrailAnnotations(t *testing.T) {
 	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
-		wantEnvironment := "production" // the default of global.environment
-		for _, env := range environments {
-			if slices.Equal(r.values, environment(env).values) {
-				wantEnvironment = env
-			}
-		}
+		wantEnvironment := environmentOf(r)
 		for _, d := range objects.OfKind("Deployment") {
 			annotations := d.GetAnnotations()
 			if got := annotations["guardrails.philotes.io/environment"]; got != wantEnvironment {
@@ -122,14 +117,22 @@ func TestEveryNamespacedObjectHasTheReleaseNamespace(t *testing.T) {
 	})
 }
 
+// imageUsers are the pods that run as the user their image ships (by app name); every other pod,
+// Philotes' own and every Job, runs as the distroless nonroot user 65532.
+var imageUsers = map[string]string{"postgresql": "999", "object-store": "1000"}
+
 // The restricted Pod Security Standard, plus resources on every container.
 func TestEveryPodTemplateIsRestricted(t *testing.T) {
 	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
 		for _, kind := range manifests.Workloads {
 			for _, workload := range objects.OfKind(kind) {
 				id, pod := manifests.ID(workload), manifests.PodSpec(workload)
+				uid := imageUsers[manifests.String(workload, "metadata", "labels", "app.kubernetes.io/name")]
+				if uid == "" {
+					uid = "65532"
+				}
 				for field, want := range map[string]string{
-					"runAsNonRoot": "true", "runAsUser": "65532", "runAsGroup": "65532",
+					"runAsNonRoot": "true", "runAsUser": uid, "runAsGroup": uid,
 				} {
 					if got := manifests.String(pod, "securityContext", field); got != want {
 						t.Errorf("%s pod securityContext.%s = %q, want %s", id, field, got, want)
@@ -153,7 +156,7 @@ func TestEveryPodTemplateIsRestricted(t *testing.T) {
 				for _, c := range manifests.Containers(pod) {
 					name := id + "/" + manifests.String(c, "name")
 					for field, want := range map[string]string{
-						"allowPrivilegeEscalation": "false", "readOnlyRootFilesystem": "true", "runAsNonRoot": "true",
+						"allowPrivilegeEscalation": "false", "readOnlyRootFilesystem": "true", "runAsNonRoot": "true", "runAsUser": uid,
 					} {
 						if got := manifests.String(c, "securityContext", field); got != want {
 							t.Errorf("%s securityContext.%s = %q, want %s", name, field, got, want)

@@ -1,47 +1,11 @@
 package charts_test
 
 import (
-	"strings"
+	"encoding/json"
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/manifests"
 )
-
-// Applied as plain objects, the migration Job must be a new object whenever what it runs
-// changes (a Job's pod template cannot be updated), and the same object otherwise.
-func TestLakekeeperMigrationJobIsNamedAfterItsPodTemplate(t *testing.T) {
-	jobName := func(t *testing.T, objects manifests.Objects) string {
-		t.Helper()
-		jobs := objects.OfKind("Job")
-		if len(jobs) != 1 {
-			t.Fatalf("want one migration Job, got %v", jobs.IDs())
-		}
-		job := jobs[0]
-		if args := manifests.String(job, "spec", "template", "spec", "containers", "[name=migrate]", "args", "[=migrate]"); args != "migrate" {
-			t.Errorf("%s does not run `migrate`", job.GetName())
-		}
-		annotations := job.GetAnnotations()
-		if annotations["helm.sh/hook"] != "pre-install,pre-upgrade" || annotations["helm.sh/hook-delete-policy"] != "before-hook-creation" {
-			t.Errorf("%s hook annotations = %v", job.GetName(), annotations)
-		}
-		return job.GetName()
-	}
-	forEachHelm(t, func(t *testing.T, helm string) {
-		base := environment("dev")
-		name := jobName(t, base.objects(t, helm))
-		if !strings.HasPrefix(name, "philotes-lakekeeper-migrate-") || len(name) > 63 {
-			t.Errorf("Job name %q: want philotes-lakekeeper-migrate-<hash>, at most 63 characters", name)
-		}
-		if again := jobName(t, base.with("api.replicaCount=1").objects(t, helm)); again != name {
-			t.Errorf("an unrelated change renamed the Job: %s, then %s", name, again)
-		}
-		for _, set := range []string{"lakekeeper.image.tag=v0.9.4", "lakekeeper.database.host=other-db"} {
-			if changed := jobName(t, base.with(set).objects(t, helm)); changed == name {
-				t.Errorf("with %s the Job keeps its name %s: it would not run again", set, name)
-			}
-		}
-	})
-}
 
 // The migration pods must not look like server pods: the Service would route to them
 // and the server's PodDisruptionBudget would count them.
@@ -49,7 +13,7 @@ func TestLakekeeperMigrationPodsAreNotServerPods(t *testing.T) {
 	forEachHelm(t, func(t *testing.T, helm string) {
 		objects := environment("staging").objects(t, helm)
 		server := manifests.StringMap(objects.Find("Deployment", "philotes-lakekeeper"), "spec", "selector", "matchLabels")
-		job := objects.OfKind("Job")[0]
+		job := jobOf(t, objects, "migrate")
 		labels := manifests.StringMap(job, "spec", "template", "metadata", "labels")
 		matches := true
 		for key, value := range server {
@@ -58,8 +22,83 @@ func TestLakekeeperMigrationPodsAreNotServerPods(t *testing.T) {
 		if matches {
 			t.Errorf("migration pod labels %v match the server selector %v", labels, server)
 		}
-		if objects.Find("NetworkPolicy", "philotes-lakekeeper-migrate") == nil {
-			t.Errorf("with the default deny the migration Job needs its own NetworkPolicy: %v", objects.OfKind("NetworkPolicy").Names())
+		if args := manifests.String(job, "spec", "template", "spec", "containers", "[name=migrate]", "args", "[=migrate]"); args != "migrate" {
+			t.Errorf("%s does not run `migrate`", job.GetName())
+		}
+	})
+}
+
+// The bootstrap Job reaches Lakekeeper through the default deny only if the server lets it in,
+// and it creates the warehouse the workers write to, on the store they write to.
+func TestLakekeeperBootstrapCreatesTheWorkersWarehouse(t *testing.T) {
+	forEachEnvironment(t, func(t *testing.T, helm, env string) {
+		objects := environment(env).objects(t, helm)
+		job := jobOf(t, objects, "bootstrap")
+		vars := containerEnv(job)
+		var request struct {
+			Name    string `json:"warehouse-name"`
+			Profile struct {
+				Type, Bucket, Endpoint, Flavor string
+				KeyPrefix                      string `json:"key-prefix"`
+				STS                            bool   `json:"sts-enabled"`
+			} `json:"storage-profile"`
+		}
+		if err := json.Unmarshal([]byte(vars["WAREHOUSE_REQUEST"]), &request); err != nil {
+			t.Fatalf("WAREHOUSE_REQUEST %q: %v", vars["WAREHOUSE_REQUEST"], err)
+		}
+		for _, worker := range deploymentsOf(objects, "philotes-worker") {
+			config := manifests.StringMap(objects.Find("ConfigMap", worker.GetName()), "data")
+			if request.Name != config["PHILOTES_ICEBERG_WAREHOUSE"] || request.Profile.Bucket != config["PHILOTES_STORAGE_BUCKET"] {
+				t.Errorf("the bootstrap creates warehouse %q on bucket %q, %s writes to %q on %q", request.Name, request.Profile.Bucket,
+					worker.GetName(), config["PHILOTES_ICEBERG_WAREHOUSE"], config["PHILOTES_STORAGE_BUCKET"])
+			}
+			scheme := map[string]string{"true": "https://", "false": "http://"}[config["PHILOTES_STORAGE_USE_SSL"]]
+			if request.Profile.Endpoint != scheme+config["PHILOTES_STORAGE_ENDPOINT"] {
+				t.Errorf("the warehouse's endpoint %q is not the store %s writes to (%s%s)", request.Profile.Endpoint, worker.GetName(), scheme, config["PHILOTES_STORAGE_ENDPOINT"])
+			}
+		}
+		if request.Profile.Type != "s3" || request.Profile.STS {
+			t.Errorf("storage profile %+v: want s3 with static keys", request.Profile)
+		}
+		if refs := secretRefs(manifests.PodSpec(job)); len(refs) != 1 || refs[0] != secretOf(objects, "philotes-lakekeeper") {
+			t.Errorf("%s reads the S3 keys from %v, want Lakekeeper's Secret", job.GetName(), refs)
+		}
+		if !environmentTable[env].networkPolicy {
+			return
+		}
+		var network struct {
+			Ingress []struct {
+				Port int
+				From []struct{ Pods map[string]string }
+			}
+		}
+		lakekeeper := objects.Find("Deployment", "philotes-lakekeeper")
+		if err := json.Unmarshal([]byte(lakekeeper.GetAnnotations()["guardrails.philotes.io/network"]), &network); err != nil {
+			t.Fatal(err)
+		}
+		jobPods := manifests.StringMap(job, "spec", "template", "metadata", "labels")
+		admitted := false
+		for _, rule := range network.Ingress {
+			for _, from := range rule.From {
+				admitted = admitted || (rule.Port == 8181 && len(from.Pods) > 0 && selects(from.Pods, jobPods))
+			}
+		}
+		if !admitted {
+			t.Errorf("Lakekeeper's ingress %+v does not admit the bootstrap pods %v on 8181", network.Ingress, jobPods)
+		}
+	})
+}
+
+func TestLakekeeperBootstrapValuesThatCannotWorkAreRefused(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		environment("dev").with("lakekeeper.config.openidProviderUri=https://idp.example.com").
+			expectRefusal(t, helm, "philotes-lakekeeper: bootstrap.enabled needs a catalog without authentication")
+		environment("staging").with("lakekeeper.bootstrap.warehouse.storage.endpoint=s3.example.com:443").
+			expectRefusal(t, helm, `bootstrap.warehouse.storage.endpoint "s3.example.com:443" is not an S3 endpoint URL`)
+		environment("dev").with("lakekeeper.secrets.storageSecretKey=").
+			expectRefusal(t, helm, "philotes-lakekeeper: secrets.storageSecretKey is empty")
+		if jobs := environment("dev").with("lakekeeper.bootstrap.enabled=false").objects(t, helm).OfKind("Job"); len(jobsOf(jobs, "bootstrap")) != 0 {
+			t.Errorf("bootstrap.enabled=false still renders %v", jobs.Names())
 		}
 	})
 }

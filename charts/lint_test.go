@@ -14,7 +14,11 @@ func TestEveryChartPassesStrictLintWithEveryValuesFile(t *testing.T) {
 			for _, file := range valuesFiles(t, chart) {
 				t.Run(file, func(t *testing.T) {
 					t.Parallel()
-					out, err := testenv.RunErr(chartsDir(), helm, "lint", "--strict", chart, "--values", file, "--kube-version", kubeVersion)
+					args := []string{"lint", "--strict", chart, "--values", file, "--kube-version", kubeVersion}
+					for _, set := range dataServiceDevValues[chart] {
+						args = append(args, "--set", set)
+					}
+					out, err := testenv.RunErr(chartsDir(), helm, args...)
 					if err != nil {
 						t.Errorf("helm lint --strict %s --values %s: %v\n%s", chart, file, err, out)
 					}
@@ -30,9 +34,12 @@ func TestEveryChartRendersWithEveryValuesFile(t *testing.T) {
 			for _, file := range valuesFiles(t, chart) {
 				t.Run(file, func(t *testing.T) {
 					t.Parallel()
-					objects := rendering{chart: chart, values: []string{file}}.objects(t, helm)
-					if len(objects.OfKind("Deployment")) == 0 && chart != "philotes-worker" {
-						t.Errorf("%s with %s rendered no Deployment: %v", chart, file, objects.IDs())
+					r := standalone(chart)
+					r.values = []string{file}
+					objects := r.objects(t, helm)
+					workloads := len(objects.OfKind("Deployment")) + len(objects.OfKind("StatefulSet"))
+					if workloads == 0 && chart != "philotes-worker" {
+						t.Errorf("%s with %s rendered no Deployment or StatefulSet: %v", chart, file, objects.IDs())
 					}
 				})
 			}

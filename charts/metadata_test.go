@@ -3,6 +3,7 @@ package charts_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -21,7 +22,7 @@ type chartMetadata struct {
 // A chart's default image is the release its appVersion names, so the version label and
 // the running image agree.
 func TestDefaultImageTagsArePinnedToTheAppVersion(t *testing.T) {
-	for _, chart := range serviceCharts {
+	for _, chart := range slices.Concat(serviceCharts, dataServiceCharts) {
 		var meta chartMetadata
 		readYAML(t, filepath.Join(chart, "Chart.yaml"), &meta)
 		var values struct {

@@ -29,11 +29,30 @@ const (
 // environments are the umbrella's values-<env>.yaml files.
 var environments = []string{"dev", "staging", "production"}
 
-// serviceCharts are the installable charts besides the umbrella.
+// serviceCharts are the installable charts of Philotes itself besides the umbrella.
 var serviceCharts = []string{"philotes-api", "philotes-worker", "lakekeeper"}
 
+// dataServiceCharts are the dev-only data services; they refuse every other environment.
+var dataServiceCharts = []string{"postgresql", "object-store"}
+
 // installableCharts are the charts `helm template` renders (the library chart renders nothing).
-var installableCharts = append(slices.Clone(serviceCharts), umbrella)
+var installableCharts = slices.Concat(serviceCharts, dataServiceCharts, []string{umbrella})
+
+// dataServiceDevValues makes a data service chart renderable on its own: dev, with credentials.
+var dataServiceDevValues = map[string][]string{
+	"postgresql":   {"global.environment=dev", "secrets.superuserPassword=postgres-password", "roles[0].name=philotes", "roles[0].password=buffer-password", "databases[0].name=philotes", "databases[0].owner=philotes"},
+	"object-store": {"global.environment=dev", "secrets.accessKey=access-key", "secrets.secretKey=secret-key"},
+}
+
+// isDataService reports whether an object belongs to a dev data service (not to its Jobs).
+func isDataService(o *yaml.RNode) bool {
+	return slices.Contains(dataServiceCharts, manifests.String(o, "metadata", "labels", "app.kubernetes.io/name"))
+}
+
+// standalone is a chart installed on its own with its defaults (a data service in dev).
+func standalone(chart string) rendering {
+	return rendering{chart: chart, set: dataServiceDevValues[chart]}
+}
 
 func chartsDir() string { return filepath.Join(testenv.RepoRoot(), "charts") }
 
@@ -163,12 +182,25 @@ func forEachHelm(t *testing.T, test func(t *testing.T, helm string)) {
 	}
 }
 
+// forEachEnvironment runs a parallel subtest per Helm major and environment.
+func forEachEnvironment(t *testing.T, test func(t *testing.T, helm, env string)) {
+	t.Helper()
+	forEachHelm(t, func(t *testing.T, helm string) {
+		for _, env := range environments {
+			t.Run(env, func(t *testing.T) {
+				t.Parallel()
+				test(t, helm, env)
+			})
+		}
+	})
+}
+
 // everyRendering is each installable chart with its defaults and the umbrella with each
 // environment: the renderings whose every object the invariant tests check.
 func everyRendering() []rendering {
 	var all []rendering
 	for _, chart := range installableCharts {
-		all = append(all, rendering{chart: chart})
+		all = append(all, standalone(chart))
 	}
 	for _, env := range environments {
 		all = append(all, environment(env))
@@ -218,13 +250,29 @@ func readYAML(t *testing.T, path string, v any) {
 	}
 }
 
-// deploymentsOf returns the Deployments whose app.kubernetes.io/name is the given one.
-func deploymentsOf(objects manifests.Objects, appName string) manifests.Objects {
+// environmentOf is the environment a rendering runs in: its umbrella values file's, else the
+// environment it sets, else the default of global.environment.
+func environmentOf(r rendering) string {
+	for _, env := range environments {
+		if slices.Equal(r.values, environment(env).values) || slices.Contains(r.set, "global.environment="+env) {
+			return env
+		}
+	}
+	return "production"
+}
+
+// labelled returns the objects of a kind whose label has the given value.
+func labelled(objects manifests.Objects, kind, label, value string) manifests.Objects {
 	var matched manifests.Objects
-	for _, d := range objects.OfKind("Deployment") {
-		if manifests.String(d, "metadata", "labels", "app.kubernetes.io/name") == appName {
-			matched = append(matched, d)
+	for _, o := range objects.OfKind(kind) {
+		if manifests.String(o, "metadata", "labels", label) == value {
+			matched = append(matched, o)
 		}
 	}
 	return matched
+}
+
+// deploymentsOf returns the Deployments whose app.kubernetes.io/name is the given one.
+func deploymentsOf(objects manifests.Objects, appName string) manifests.Objects {
+	return labelled(objects, "Deployment", "app.kubernetes.io/name", appName)
 }

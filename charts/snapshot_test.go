@@ -12,8 +12,8 @@ import (
 // updateSnapshotsEnv rewrites the snapshots instead of comparing (`make snapshots`).
 const updateSnapshotsEnv = "UPDATE_SNAPSHOTS"
 
-// Each installable chart's default rendering is kept in charts/testdata/snapshots, so a
-// review shows every change to the rendered objects. Snapshots hold the objects as kyaml
+// Each installable chart's default rendering (a data service's in dev) is kept in
+// charts/testdata/snapshots, so a review shows every change to the rendered objects. Snapshots hold the objects as kyaml
 // writes them, so Helm 3 and Helm 4 (which differ in blank lines) compare to the same file.
 func TestSnapshotOfEachChartsDefaultRendering(t *testing.T) {
 	update := os.Getenv(updateSnapshotsEnv) == "1"
@@ -21,7 +21,7 @@ func TestSnapshotOfEachChartsDefaultRendering(t *testing.T) {
 		for _, chart := range installableCharts {
 			t.Run(chart, func(t *testing.T) {
 				t.Parallel()
-				rendered, err := manifests.Encode(rendering{chart: chart}.objects(t, helm))
+				rendered, err := manifests.Encode(standalone(chart).objects(t, helm))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -67,29 +67,24 @@ func TestValuesThatStartTwoConsumersOfOneSlotAreRefused(t *testing.T) {
 }
 
 func TestWorkerEnvironmentFollowsTheRuntimeContract(t *testing.T) {
-	forEachHelm(t, func(t *testing.T, helm string) {
-		for _, env := range environments {
-			t.Run(env, func(t *testing.T) {
-				t.Parallel()
-				objects := environment(env).objects(t, helm)
-				workers := deploymentsOf(objects, "philotes-worker")
-				if len(workers) == 0 {
-					t.Fatalf("%s runs no worker", env)
-				}
-				for _, d := range workers {
-					config := manifests.StringMap(objects.Find("ConfigMap", d.GetName()), "data")
-					// Its built-in default port is 5433, not PostgreSQL's.
-					if config["PHILOTES_CDC_SOURCE_PORT"] == "" {
-						t.Errorf("%s: PHILOTES_CDC_SOURCE_PORT is not set", d.GetName())
-					}
-					if config["PHILOTES_CDC_PUBLICATION"] == "" {
-						t.Errorf("%s: PHILOTES_CDC_PUBLICATION is empty", d.GetName())
-					}
-					if endpoint := config["PHILOTES_STORAGE_ENDPOINT"]; endpoint == "" || strings.Contains(endpoint, "://") {
-						t.Errorf("%s: PHILOTES_STORAGE_ENDPOINT = %q, want host:port", d.GetName(), endpoint)
-					}
-				}
-			})
+	forEachEnvironment(t, func(t *testing.T, helm, env string) {
+		objects := environment(env).objects(t, helm)
+		workers := deploymentsOf(objects, "philotes-worker")
+		if len(workers) == 0 {
+			t.Fatalf("%s runs no worker", env)
+		}
+		for _, d := range workers {
+			config := manifests.StringMap(objects.Find("ConfigMap", d.GetName()), "data")
+			// Its built-in default port is 5433, not PostgreSQL's.
+			if config["PHILOTES_CDC_SOURCE_PORT"] == "" {
+				t.Errorf("%s: PHILOTES_CDC_SOURCE_PORT is not set", d.GetName())
+			}
+			if config["PHILOTES_CDC_PUBLICATION"] == "" {
+				t.Errorf("%s: PHILOTES_CDC_PUBLICATION is empty", d.GetName())
+			}
+			if endpoint := config["PHILOTES_STORAGE_ENDPOINT"]; endpoint == "" || strings.Contains(endpoint, "://") {
+				t.Errorf("%s: PHILOTES_STORAGE_ENDPOINT = %q, want host:port", d.GetName(), endpoint)
+			}
 		}
 	})
 }

@@ -8,9 +8,18 @@
 {{- include "philotes-common.withExtraConfig" (dict "context" . "config" $config) -}}
 {{- end -}}
 
-{{/* Secret-held variables and their Secret keys, as JSON. */}}
+{{/* Secret-held variables of the server and the migration, and their Secret keys, as JSON. */}}
 {{- define "lakekeeper.secretKeys" -}}
 {{- toJson (dict "LAKEKEEPER__PG_DATABASE_URL_WRITE" "pg-database-url-write" "LAKEKEEPER__PG_ENCRYPTION_KEY" "pg-encryption-key") -}}
+{{- end -}}
+
+{{/* Secret-held variables of the bootstrap Job (the warehouse's S3 keys), as JSON; empty without it. */}}
+{{- define "lakekeeper.bootstrapSecretKeys" -}}
+{{- $keys := dict -}}
+{{- if .Values.bootstrap.enabled -}}
+{{- $keys = dict "STORAGE_ACCESS_KEY" "storage-access-key" "STORAGE_SECRET_KEY" "storage-secret-key" -}}
+{{- end -}}
+{{- toJson $keys -}}
 {{- end -}}
 
 {{- define "lakekeeper.secretName" -}}
@@ -27,18 +36,27 @@
 {{- $_ := set $data "pg-database-url-write" (printf "postgresql://%s:%s@%s:%d/%s?sslmode=%s" .user $password $host (int .port) .name .sslmode) -}}
 {{- end -}}
 {{- $_ := set $data "pg-encryption-key" (include "philotes-common.secretValue" (dict "context" $ "value" .Values.secrets.encryptionKey "field" "secrets.encryptionKey")) -}}
+{{- $storageKeys := dict "storage-access-key" "storageAccessKey" "storage-secret-key" "storageSecretKey" -}}
+{{- range $key := values (include "lakekeeper.bootstrapSecretKeys" . | fromJson) -}}
+{{- $field := get $storageKeys $key -}}
+{{- $_ := set $data $key (include "philotes-common.secretValue" (dict "context" $ "value" (get $.Values.secrets $field) "field" (printf "secrets.%s" $field))) -}}
+{{- end -}}
 {{- end -}}
 {{- toJson $data -}}
 {{- end -}}
 
 {{/*
-Traffic of the catalog: 8181 from the Philotes workers and api (and any query engines listed),
-9000 from monitoring; egress to its database and the object store (it checks storage profiles).
+Traffic of the catalog: 8181 from the Philotes workers and api, the bootstrap Job and any query
+engines listed; 9000 from monitoring; egress to its database and the object store (it checks a
+warehouse's storage profile).
 */}}
 {{- define "lakekeeper.network" -}}
 {{- $clients := list -}}
 {{- range $component := list "worker" "api" -}}
 {{- $clients = append $clients (dict "pods" (include "philotes-common.componentPods" (dict "context" $ "component" $component) | fromJson)) -}}
+{{- end -}}
+{{- if .Values.bootstrap.enabled -}}
+{{- $clients = append $clients (dict "pods" (include "philotes-common.jobSelectorLabels" (dict "context" . "job" "bootstrap") | fromYaml)) -}}
 {{- end -}}
 {{- $clients = concat $clients .Values.networkPolicy.additionalIngressFrom -}}
 {{- $ingress := list
@@ -48,56 +66,22 @@ Traffic of the catalog: 8181 from the Philotes workers and api (and any query en
 {{- toJson (dict "ingress" $ingress "egress" (list (dict "endpoint" "lakekeeper-database") (dict "endpoint" "object-store"))) -}}
 {{- end -}}
 
-{{/*
-The migration Job's pods carry their own app name, so that neither the Service, the PDB nor
-the server's NetworkPolicy select them; this is their selector and network.
-*/}}
-{{- define "lakekeeper.migrateName" -}}
-{{- printf "%s-migrate" (include "philotes-common.name" .) -}}
-{{- end -}}
-
-{{- define "lakekeeper.migrateLabels" -}}
-{{- include "philotes-common.labelsWith" (dict "context" . "name" (include "lakekeeper.migrateName" .) "component" "migrate") -}}
-{{- end -}}
-
-{{- define "lakekeeper.migrateSelectorLabels" -}}
-{{- include "philotes-common.selectorLabelsWith" (dict "context" . "name" (include "lakekeeper.migrateName" .)) -}}
-{{- end -}}
-
-{{- define "lakekeeper.migrateNetwork" -}}
-{{- toJson (dict "ingress" list "egress" (list (dict "endpoint" "lakekeeper-database"))) -}}
+{{/* checksum/secret of the pods that read the Secret. */}}
+{{- define "lakekeeper.secretChecksum" -}}
+{{- include "philotes-common.secretChecksum" (dict "existingSecret" .Values.secrets.existingSecret "data" (include "lakekeeper.secretData" . | fromJson)) -}}
 {{- end -}}
 
 {{/*
-Pod template of the migration Job. It reads only the Secret: as a pre-install hook it runs
-before the chart's other objects exist, so it runs as the namespace's default ServiceAccount
-(without its token) and the chart's own Secret is made a hook too.
+The S3 storage profile of the warehouse the bootstrap Job creates, as JSON, checked. An empty
+endpoint means the release's dev object store.
 */}}
-{{- define "lakekeeper.migratePodTemplate" -}}
-metadata:
-  labels:
-    {{- include "lakekeeper.migrateLabels" . | nindent 4 }}
-  annotations:
-    checksum/secret: {{ include "philotes-common.secretChecksum" (dict "existingSecret" .Values.secrets.existingSecret "data" (include "lakekeeper.secretData" . | fromJson)) }}
-spec:
-  restartPolicy: Never
-  automountServiceAccountToken: false
-  enableServiceLinks: false
-  securityContext:
-    {{- include "philotes-common.podSecurityContext" . | nindent 4 }}
-  {{- with include "philotes-common.podPlacement" .Values }}
-  {{- . | nindent 2 }}
-  {{- end }}
-  containers:
-    - name: migrate
-      image: {{ include "philotes-common.image" (dict "context" . "image" .Values.image) | quote }}
-      imagePullPolicy: {{ .Values.image.pullPolicy }}
-      args:
-        - migrate
-      securityContext:
-        {{- include "philotes-common.containerSecurityContext" . | nindent 8 }}
-      env:
-        {{- include "philotes-common.secretEnv" (dict "secret" (include "lakekeeper.secretName" .) "keys" (include "lakekeeper.secretKeys" . | fromJson)) | fromJsonArray | toYaml | nindent 8 }}
-      resources:
-        {{- include "philotes-common.resources" (dict "resources" .Values.resources "field" "resources" "name" (include "philotes-common.fullname" .)) | nindent 8 }}
+{{- define "lakekeeper.storageProfile" -}}
+{{- $name := include "philotes-common.fullname" . -}}
+{{- with .Values.bootstrap.warehouse.storage -}}
+{{- $endpoint := .endpoint | default (printf "http://%s" (include "philotes-common.releaseAddress" (dict "context" $ "service" "object-store:8333"))) -}}
+{{- if not (regexMatch "^https?://[^/?#]+/?$" $endpoint) -}}
+{{- fail (printf "%s: bootstrap.warehouse.storage.endpoint %q is not an S3 endpoint URL: use http(s)://host[:port]" $name $endpoint) -}}
+{{- end -}}
+{{- toJson (dict "bucket" .bucket "keyPrefix" .keyPrefix "endpoint" $endpoint "region" .region "pathStyleAccess" .pathStyleAccess "flavor" .flavor) -}}
+{{- end -}}
 {{- end -}}

@@ -114,7 +114,8 @@ Input: dict "name" <workload> "endpoint" <endpoint name> "endpoints" <the endpoi
 {{/*
 NetworkPolicy of a workload: its ingress rules, then egress to DNS first and to each entry.
 Input: dict "context" $ "name" <workload> "labels" <labels YAML> "selector" <selector YAML>
-"network" <network map>.
+"network" <network map> and optionally "annotations" (a map; a workload's policy has none, as
+the guardrail function builds it without).
 */}}
 {{- define "philotes-common.networkPolicy" -}}
 {{- $name := .name -}}
@@ -152,6 +153,10 @@ metadata:
   namespace: {{ .context.Release.Namespace }}
   labels:
     {{- .labels | nindent 4 }}
+  {{- with .annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 spec:
   podSelector:
     matchLabels:

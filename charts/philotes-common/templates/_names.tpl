@@ -1,19 +1,25 @@
 {{/*
 Names and labels shared by every Philotes chart.
 
-The umbrella chart aliases its subcharts (api, worker, lakekeeper) and Helm then renames
-.Chart.Name to the alias. The component is the chart name without the `philotes-` prefix,
-which is the same in both cases, and the app name (app.kubernetes.io/name) comes from this
-table, so labels do not change between a standalone install and the umbrella chart, and one
-chart can select another chart's pods by name.
+The umbrella chart aliases some subcharts (api, worker, objectStore) and Helm then renames
+.Chart.Name to the alias, while the Kustomize door inflates each chart under its own name. So
+no name derives from .Chart.Name: each chart declares its component once, as the annotation
+philotes.io/component in its Chart.yaml (Helm keeps annotations through an alias), and the app
+name (app.kubernetes.io/name) comes from this table. Labels are then the same in a standalone
+install, the umbrella chart and the Kustomize door, and one chart can select another chart's
+pods by name.
 */}}
 {{- define "philotes-common.appNames" -}}
 {{- toJson (dict "api" "philotes-api" "worker" "philotes-worker" "lakekeeper" "lakekeeper") -}}
 {{- end -}}
 
-{{/* Component of the chart being rendered: api, worker, lakekeeper (philotes for the umbrella). */}}
+{{/* Component of the chart being rendered: api, worker, lakekeeper, ... (philotes for the umbrella). */}}
 {{- define "philotes-common.component" -}}
-{{- trimPrefix "philotes-" .Chart.Name -}}
+{{- $component := index (.Chart.Annotations | default dict) "philotes.io/component" -}}
+{{- if not $component -}}
+{{- fail (printf "chart %s: Chart.yaml declares no annotation philotes.io/component; every Philotes chart names its component there" .Chart.Name) -}}
+{{- end -}}
+{{- $component -}}
 {{- end -}}
 
 {{/* app.kubernetes.io/name of a component, given its name; the umbrella's component is its own name. */}}

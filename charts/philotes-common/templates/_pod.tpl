@@ -1,23 +1,34 @@
 {{/*
-Pieces of every Philotes pod. All images run as the distroless nonroot user (65532) and write
-nothing to disk, so the restricted Pod Security Standard holds with a read-only root filesystem.
-Every pod also sets enableServiceLinks: false: Kubernetes would otherwise inject variables such
-as PHILOTES_API_PORT=tcp://... for the Service philotes-api, inside the PHILOTES_* namespace the
-programs read their configuration from.
+Pieces of every Philotes pod. The Philotes images (and every Job here) run as the distroless
+nonroot user 65532 and write nothing to disk outside their volumes, so the restricted Pod
+Security Standard holds with a read-only root filesystem. Images that ship their own user (the
+dev data services) pass its uid to the *As variants. Every pod also sets enableServiceLinks:
+false: Kubernetes would otherwise inject variables such as PHILOTES_API_PORT=tcp://... for the
+Service philotes-api, inside the PHILOTES_* namespace the programs read their configuration from.
 */}}
 {{- define "philotes-common.podSecurityContext" -}}
+{{- include "philotes-common.podSecurityContextAs" 65532 -}}
+{{- end -}}
+
+{{- define "philotes-common.containerSecurityContext" -}}
+{{- include "philotes-common.containerSecurityContextAs" 65532 -}}
+{{- end -}}
+
+{{/* Pod security context of the restricted standard for a uid (also the gid and fsGroup). */}}
+{{- define "philotes-common.podSecurityContextAs" -}}
 runAsNonRoot: true
-runAsUser: 65532
-runAsGroup: 65532
-fsGroup: 65532
+runAsUser: {{ int . }}
+runAsGroup: {{ int . }}
+fsGroup: {{ int . }}
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{- define "philotes-common.containerSecurityContext" -}}
+{{/* Container security context of the restricted standard for a uid, root filesystem read-only. */}}
+{{- define "philotes-common.containerSecurityContextAs" -}}
 runAsNonRoot: true
-runAsUser: 65532
-runAsGroup: 65532
+runAsUser: {{ int . }}
+runAsGroup: {{ int . }}
 allowPrivilegeEscalation: false
 readOnlyRootFilesystem: true
 capabilities:

@@ -63,6 +63,8 @@ defaults and the names of their objects (workload, secretName).
   "password" ($source.password | default "")
   "secretName" (include "philotes-common.secretName" (dict "context" $ "existingSecret" $source.existingSecret "field" (printf "%s.existingSecret" $field) "name" $workload))
   "resources" ($source.resources | default $.Values.resources)
+  "inRelease" (empty $source.host)
+  "preparation" ($source.preparation | default dict)
 ) -}}
 {{- end -}}
 {{- toJson $sources -}}

@@ -1,0 +1,59 @@
+# Applies Philotes' SQL scripts (the operator's ConfigMap, mounted at SCRIPTS_DIR) to the buffer
+# database in file order, each in one transaction together with its record in
+# philotes_deploy.applied_scripts (name and sha256). A run applies the scripts that are new or
+# have changed and skips the others, so the Job runs again on every upgrade. The first script
+# creates objects without IF NOT EXISTS and cannot run twice: once recorded, it is never run again.
+set -euo pipefail
+shopt -s nullglob
+
+fail() {
+  echo "philotes schema: $*" >&2
+  exit 1
+}
+
+scripts=()
+for path in "${SCRIPTS_DIR}"/*.sql; do
+  name=${path##*/}
+  # Names go into SQL literals; ConfigMap keys cannot hold anything else anyway.
+  [[ ${name} =~ ^[A-Za-z0-9._-]+$ ]] || fail "script name ${name} has characters other than letters, digits, . _ and -"
+  scripts+=("${name}")
+done
+((${#scripts[@]} > 0)) \
+  || fail "the ConfigMap ${SCRIPTS_CONFIGMAP} is missing or holds no .sql file: create it from deployments/docker/init-scripts of Philotes' source release (the philotes-api chart README shows the command)"
+
+wait_for_postgres
+
+driver=/tmp/apply-schema.sql
+{
+  echo '\set ON_ERROR_STOP on'
+  echo 'SET client_min_messages = warning;'
+  # One run at a time: a Helm hook and a re-applied plain Job may overlap.
+  echo "SELECT pg_advisory_lock(hashtext('philotes_deploy.applied_scripts')) \\gset"
+  echo 'CREATE SCHEMA IF NOT EXISTS philotes_deploy;'
+  echo 'CREATE TABLE IF NOT EXISTS philotes_deploy.applied_scripts (name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());'
+  first=${scripts[0]}
+  for name in "${scripts[@]}"; do
+    sum=$(sha256sum "${SCRIPTS_DIR}/${name}")
+    sum=${sum%% *}
+    if [[ ${name} == "${first}" ]]; then
+      applied="name = '${name}'"
+    else
+      applied="name = '${name}' AND sha256 = '${sum}'"
+    fi
+    echo "SELECT NOT EXISTS (SELECT 1 FROM philotes_deploy.applied_scripts WHERE ${applied}) AS pending \\gset"
+    echo '\if :pending'
+    echo "\\echo applying ${name}"
+    echo 'BEGIN;'
+    echo "\\i ${SCRIPTS_DIR}/${name}"
+    echo "INSERT INTO philotes_deploy.applied_scripts (name, sha256) VALUES ('${name}', '${sum}') ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now();"
+    echo 'COMMIT;'
+    echo '\else'
+    echo "\\echo ${name} is applied already"
+    echo '\endif'
+  done
+} >"${driver}"
+
+psql --no-psqlrc --quiet --file="${driver}" || fail "applying the scripts failed (the error is above). If ${first} failed because \
+the database was set up before this Job existed, record it as applied and run the Job again: \
+INSERT INTO philotes_deploy.applied_scripts (name, sha256) VALUES ('${first}', 'applied-before');"
+echo "buffer database schema is up to date (${#scripts[@]} scripts)"

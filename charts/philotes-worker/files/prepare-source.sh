@@ -1,0 +1,60 @@
+# Prepares a source database for its worker: checks what logical replication with wal2json
+# needs, reports every problem at once, and creates the worker's slot when it is missing.
+# Safe to run again. Runs as the admin role of the source (PGUSER), never as the worker.
+set -euo pipefail
+
+fail() {
+  echo "source ${SOURCE_NAME}: $*" >&2
+  exit 1
+}
+
+# Runs the SQL on stdin; :'worker_user' and :'slot' are quoted literals of the two names.
+query() {
+  psql --no-psqlrc --quiet --tuples-only --no-align --set ON_ERROR_STOP=1 \
+    --set worker_user="${WORKER_USER}" --set slot="${SLOT}"
+}
+
+wait_for_postgres
+
+problems=()
+wal_level=$(query <<<'SHOW wal_level')
+[[ ${wal_level} == logical ]] \
+  || problems+=("wal_level is ${wal_level}, logical replication needs logical: ALTER SYSTEM SET wal_level = logical and restart PostgreSQL (a managed service sets it in its parameters)")
+
+role=$(query <<<"SELECT concat_ws(',', CASE WHEN rolcanlogin THEN 'login' END,
+  CASE WHEN rolreplication OR EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+    WHERE g.rolname = 'rds_replication' AND m.member = r.oid) THEN 'replication' END, 'exists')
+  FROM pg_roles r WHERE rolname = :'worker_user'")
+if [[ -z ${role} ]]; then
+  problems+=("the worker's role ${WORKER_USER} does not exist: CREATE ROLE ${WORKER_USER} LOGIN REPLICATION PASSWORD '...'")
+else
+  [[ ${role} == *login* ]] || problems+=("the worker's role ${WORKER_USER} cannot log in: ALTER ROLE ${WORKER_USER} LOGIN")
+  [[ ${role} == *replication* ]] || problems+=("the worker's role ${WORKER_USER} lacks REPLICATION: ALTER ROLE ${WORKER_USER} REPLICATION")
+  if [[ ${CHECK_MONITOR} == true && $(query <<<"SELECT pg_has_role(:'worker_user', 'pg_monitor', 'MEMBER')") != t ]]; then
+    problems+=("KEDA reads the replication lag as ${WORKER_USER}, which needs pg_monitor: GRANT pg_monitor TO ${WORKER_USER}")
+  fi
+fi
+
+if ((${#problems[@]} > 0)); then
+  printf 'source %s (%s:%s/%s) is not ready for logical replication:\n' "${SOURCE_NAME}" "${PGHOST}" "${PGPORT}" "${PGDATABASE}" >&2
+  printf '  - %s\n' "${problems[@]}" >&2
+  exit 1
+fi
+
+if [[ $(query <<<'SHOW max_slot_wal_keep_size') == -1 ]]; then
+  echo "warning: max_slot_wal_keep_size is unlimited, so a stalled slot keeps WAL until the disk is full; set it (e.g. ALTER SYSTEM SET max_slot_wal_keep_size = '10GB')"
+fi
+
+slot=$(query <<<"SELECT concat_ws('|', slot_type, plugin, database) FROM pg_replication_slots WHERE slot_name = :'slot'")
+if [[ -z ${slot} ]]; then
+  if ! created=$(query 2>&1 <<<"SELECT slot_name FROM pg_create_logical_replication_slot(:'slot', 'wal2json')"); then
+    [[ ${created} == *wal2json* ]] \
+      && fail "the wal2json output plugin is not installed on ${PGHOST} (${created}): install it (Debian/Ubuntu: postgresql-<major>-wal2json; managed services list it among their logical decoding plugins) and run this Job again"
+    fail "creating the slot ${SLOT} failed: ${created}"
+  fi
+  echo "created the logical replication slot ${SLOT} (wal2json) in ${PGDATABASE}"
+elif [[ ${slot} != "logical|wal2json|${PGDATABASE}" ]]; then
+  fail "the slot ${SLOT} exists as ${slot} (type|plugin|database), but the worker needs a logical wal2json slot in ${PGDATABASE}: drop it (SELECT pg_drop_replication_slot('${SLOT}')) or choose another slot"
+else
+  echo "the logical replication slot ${SLOT} (wal2json) exists"
+fi
