@@ -9,7 +9,7 @@ import (
 )
 
 func TestAModuleThatToolsDoesNotPinIsRefusedByName(t *testing.T) {
-	_, err := moduleDir("crds", "example.com/not-pinned")
+	_, err := moduleDir(operatorPins, "example.com/not-pinned")
 	if err == nil {
 		t.Fatal("a module missing from tools/crds/go.mod was located")
 	}
@@ -22,10 +22,7 @@ func TestAModuleThatToolsDoesNotPinIsRefusedByName(t *testing.T) {
 
 func TestTheOperatorCRDFoldersExistInThePinnedModules(t *testing.T) {
 	for _, set := range []CRDs{KEDACRDs, PrometheusOperatorCRDs} {
-		dir, err := moduleDir("crds", set.Module)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dir := ModuleDir(t, set.Module)
 		if entries, err := os.ReadDir(filepath.Join(dir, set.Dir)); err != nil || len(entries) == 0 {
 			t.Errorf("%s has no CRDs in %s: %v", set.Module, set.Dir, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
@@ -49,11 +50,17 @@ func (c *Cluster) Apply(tb testing.TB, args ...string) []byte {
 	return c.Kubectl(tb, append(slices.Clone(applyArgs), args...)...)
 }
 
+// ApplyErr is Apply returning the error, whose text carries every object the
+// API server refused and why, for checks of what was refused.
+func (c *Cluster) ApplyErr(args ...string) ([]byte, error) {
+	return c.KubectlErr(append(slices.Clone(applyArgs), args...)...)
+}
+
 // ApplyManifestErr server-side applies YAML text and returns the error instead
 // of failing, for checks that a manifest is refused.
 func (c *Cluster) ApplyManifestErr(tb testing.TB, manifest string) ([]byte, error) {
 	tb.Helper()
-	return c.KubectlErr(append(slices.Clone(applyArgs), "--filename="+writeManifest(tb, manifest))...)
+	return c.ApplyErr("--filename=" + writeManifest(tb, manifest))
 }
 
 // ApplyManifest server-side applies YAML text.
@@ -181,8 +188,8 @@ func (c *Cluster) Drain(tb testing.TB, node string) []byte {
 	return c.Kubectl(tb, "drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout="+waitTimeout)
 }
 
-// CRDs are CustomResourceDefinitions in a folder of a Go module pinned in
-// tools/crds/go.mod: the files named in Files, or all of the folder.
+// CRDs are CustomResourceDefinitions in a folder of an operator module that
+// ModuleDir locates: the files named in Files, or all of the folder.
 type CRDs struct {
 	Module, Dir string
 	Files       []string
@@ -218,10 +225,7 @@ func (c *Cluster) InstallCRDs(tb testing.TB, sets ...CRDs) []string {
 			names = append(names, installed...)
 			continue
 		}
-		module, err := moduleDir("crds", set.Module)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		module := ModuleDir(tb, set.Module)
 		files := []string{"--filename=" + filepath.Join(module, set.Dir)}
 		if len(set.Files) > 0 {
 			files = files[:0]
@@ -235,7 +239,7 @@ func (c *Cluster) InstallCRDs(tb testing.TB, sets ...CRDs) []string {
 		if len(installed) == 0 {
 			tb.Fatalf("no CRDs found in %s/%s", module, set.Dir)
 		}
-		c.Kubectl(tb, append([]string{"wait", "--for=condition=Established", "--timeout=" + waitTimeout}, installed...)...)
+		c.waitEstablished(tb, installed)
 		if c.installedCRDs == nil {
 			c.installedCRDs = map[string][]string{}
 		}
@@ -244,3 +248,23 @@ func (c *Cluster) InstallCRDs(tb testing.TB, sets ...CRDs) []string {
 	}
 	return names
 }
+
+// waitEstablished waits until the CRDs are served. kubectl wait fails at once,
+// instead of waiting, on a CRD whose status has no conditions yet (which is
+// how a CRD starts), so the wait is retried until its own deadline.
+func (c *Cluster) waitEstablished(tb testing.TB, crds []string) {
+	tb.Helper()
+	deadline := time.Now().Add(crdWaitTimeout)
+	for {
+		_, err := c.KubectlErr(append([]string{"wait", "--for=condition=Established", "--timeout=" + waitTimeout}, crds...)...)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("CRDs not established: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+const crdWaitTimeout = time.Minute

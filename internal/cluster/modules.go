@@ -5,13 +5,31 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
+// operatorPins is the tools/ module that pins the operators whose files the
+// tests read: their CRDs, their install manifests.
+const operatorPins = "crds"
+
+// ModuleDir returns the module cache directory of an operator module at the
+// version tools/crds/go.mod pins, downloading it (checked against that go.sum)
+// when the cache does not have it yet, so that tests read an operator's CRDs
+// and manifests from exactly the release the repository pins. A module the
+// file does not pin fails the test with its name.
+func ModuleDir(tb testing.TB, module string) string {
+	tb.Helper()
+	dir, err := moduleDir(operatorPins, module)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
 // moduleDir returns the module cache directory of a module at the version that
-// tools/<pinModule>/go.mod pins, downloading it (checked against that go.sum)
-// when the cache does not have it yet.
+// tools/<pinModule>/go.mod pins, downloading it when the cache does not have it.
 func moduleDir(pinModule, module string) (string, error) {
 	cmd := exec.Command("go", "mod", "download", "-json", module)
 	cmd.Dir = filepath.Join(testenv.RepoRoot(), "tools", pinModule)

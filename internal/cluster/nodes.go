@@ -34,7 +34,7 @@ metadata:
 	if err := os.WriteFile(path, []byte(strings.Join(manifests, "---\n")), 0o600); err != nil {
 		return err
 	}
-	if _, err := c.KubectlErr(append(applyArgs, "--filename="+path)...); err != nil {
+	if _, err := c.ApplyErr("--filename=" + path); err != nil {
 		return fmt.Errorf("adding the fake nodes: %w", err)
 	}
 	return nil

@@ -79,11 +79,16 @@ func installed(t *testing.T, env, namespace string, manifests []byte) environmen
 type door struct {
 	name    string
 	install func(t *testing.T, c *cluster.Cluster, env, namespace string) []byte
+	// checksBehaviour marks the one door whose installs are put through
+	// rollouts and drains. Every door renders the same objects (the parity
+	// tests of overlays/ and charts/ prove it), so their behaviour is the
+	// same, and checking it once per environment keeps the package quick.
+	checksBehaviour bool
 }
 
 func doors() []door {
 	all := []door{
-		{"kustomize", func(t *testing.T, c *cluster.Cluster, env, namespace string) []byte {
+		{name: "kustomize", checksBehaviour: true, install: func(t *testing.T, c *cluster.Cluster, env, namespace string) []byte {
 			testenv.Tool(t, "philotes-guardrails")
 			tools := render.Tools{Kustomize: testenv.Tool(t, "kustomize"), Helm: testenv.Tool(t, "helm"), BinDir: testenv.BinDir()}
 			manifests, err := tools.Overlay(testenv.RepoRoot(), env)
@@ -94,7 +99,7 @@ func doors() []door {
 			c.ApplyManifest(t, string(manifests))
 			return manifests
 		}},
-		{"kubectl", func(t *testing.T, c *cluster.Cluster, env, namespace string) []byte {
+		{name: "kubectl", install: func(t *testing.T, c *cluster.Cluster, env, namespace string) []byte {
 			dir := filepath.Join(render.RenderedDir, env)
 			c.UseNamespace(t, namespace)
 			c.Apply(t, "--kustomize="+dir)
@@ -102,7 +107,7 @@ func doors() []door {
 		}},
 	}
 	for _, helm := range testenv.HelmCLIs {
-		all = append(all, door{helm, func(t *testing.T, c *cluster.Cluster, env, namespace string) []byte {
+		all = append(all, door{name: helm, install: func(t *testing.T, c *cluster.Cluster, env, namespace string) []byte {
 			helm := testenv.Tool(t, helm)
 			// As the README instructs: the namespace exists, labelled, before the
 			// release is installed into it.
@@ -117,7 +122,7 @@ func doors() []door {
 	return all
 }
 
-func TestEveryDoorInstallsEveryEnvironmentThatThenSurvivesRolloutsAndDrains(t *testing.T) {
+func TestEveryDoorInstallsEveryEnvironmentWhoseWorkloadsSurviveRolloutsAndDrains(t *testing.T) {
 	c := shared.Cluster(t)
 	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
 	// Door by door, so that consecutive installs use different namespaces and
@@ -133,6 +138,9 @@ func TestEveryDoorInstallsEveryEnvironmentThatThenSurvivesRolloutsAndDrains(t *t
 				t.Run("every workload is admitted and available", func(t *testing.T) {
 					checkAdmittedAndAvailable(t, c, e)
 				})
+				if !d.checksBehaviour {
+					return
+				}
 				t.Run("a worker rollout never runs two pods of a source", func(t *testing.T) {
 					for _, worker := range e.workers {
 						checkRolloutIsASingleton(t, c, e, worker)
