@@ -41,6 +41,7 @@ verify: tools $(BIN)/philotes-guardrails docs-check ## Fail when anything genera
 	go vet ./...
 	go run ./cmd/envgen -check
 	go run ./cmd/render -check -bin $(BIN)
+	go run ./bench/benchdoc -check -results $(BENCH_RESULTS)
 
 .PHONY: snapshots
 snapshots: tools ## Update the charts' snapshot files after an intended change.
@@ -78,6 +79,41 @@ fuzz: ## Run every fuzz target of functions/ for FUZZTIME (default 10s) each.
 	    go test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME); \
 	  done; \
 	done
+
+##@ Benchmarks
+
+BENCH_PACKAGES := ./bench/ ./functions/...
+BENCH_COUNT ?= 6
+BENCH_RESULTS := bench/results/results.txt
+BENCH_SUMMARY := bench/results/benchstat.txt
+BENCH_SCRATCH := .cache/bench/results.txt
+
+# One package at a time (-p 1): benchmarks running side by side would slow each
+# other. The run goes to a scratch file first, so a failed or interrupted run
+# leaves the recorded results alone; the header lines describe the machine.
+.PHONY: bench
+bench: tools $(BIN)/philotes-guardrails $(BIN)/benchstat ## Run every benchmark BENCH_COUNT times (default 6) into bench/results/, summarize it with benchstat and update docs/benchmarks.md.
+	@mkdir -p $(dir $(BENCH_SCRATCH)) $(dir $(BENCH_RESULTS))
+	@{ echo "date: $$(date -u '+%Y-%m-%d %H:%M UTC')"; echo "nproc: $$(nproc)"; \
+	  echo "memory: $$(awk '/^MemTotal:/ {printf "%.1f GiB", $$2 / 1048576}' /proc/meminfo)"; echo "go: $$(go env GOVERSION)"; \
+	  echo "kustomize: $$($(BIN)/kustomize version)"; echo "helm: $$($(BIN)/helm version --short)"; \
+	  echo "count: $(BENCH_COUNT)"; echo "load-before: $$(cut -d' ' -f1-3 /proc/loadavg)"; } > $(BENCH_SCRATCH)
+	$(GO_TEST_ENV) go test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 0 $(BENCH_PACKAGES) | tee -a $(BENCH_SCRATCH)
+	@echo "load-after: $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(BENCH_SCRATCH)
+	mv $(BENCH_SCRATCH) $(BENCH_RESULTS)
+	$(BIN)/benchstat $(BENCH_RESULTS) > $(BENCH_SUMMARY)
+	go run ./bench/benchdoc -results $(BENCH_RESULTS)
+
+.PHONY: bench-smoke
+bench-smoke: tools $(BIN)/philotes-guardrails ## Run every benchmark once (CI): they compile, find their tools and pass.
+	$(GO_TEST_ENV) go test -run '^$$' -bench . -benchtime=1x $(BENCH_PACKAGES)
+
+.PHONY: bench-doc
+bench-doc: ## Rewrite the results tables of docs/benchmarks.md from bench/results/results.txt without running anything.
+	go run ./bench/benchdoc -results $(BENCH_RESULTS)
+
+$(BIN)/benchstat: tools/benchstat/go.mod tools/benchstat/go.sum
+	cd tools/benchstat && go build -o $@ golang.org/x/perf/cmd/benchstat
 
 ##@ Tools (built from pinned Go modules into .bin/, git-ignored)
 
