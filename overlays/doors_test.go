@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/janovincze/philotes-deploy/internal/envgen"
+	"github.com/janovincze/philotes-deploy/internal/manifests"
 	"github.com/janovincze/philotes-deploy/internal/render"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
@@ -42,7 +43,7 @@ func tools(t *testing.T, helm string) render.Tools {
 }
 
 // kustomizeDoor is overlays/<env> built with the given Helm major.
-func kustomizeDoor(t *testing.T, env, helm string) []*yaml.RNode {
+func kustomizeDoor(t *testing.T, env, helm string) manifests.Objects {
 	t.Helper()
 	tl := tools(t, helm)
 	out, err := cached("kustomize/"+env+"/"+helm, func() ([]byte, error) { return tl.Overlay(testenv.RepoRoot(), env) })
@@ -53,7 +54,7 @@ func kustomizeDoor(t *testing.T, env, helm string) []*yaml.RNode {
 }
 
 // helmDoor is the umbrella chart rendered with values-<env>.yaml.
-func helmDoor(t *testing.T, env string) []*yaml.RNode {
+func helmDoor(t *testing.T, env string) manifests.Objects {
 	t.Helper()
 	tl := tools(t, "helm")
 	out, err := cached("helm/"+env, func() ([]byte, error) { return tl.Umbrella(testenv.RepoRoot(), env) })
@@ -63,13 +64,13 @@ func helmDoor(t *testing.T, env string) []*yaml.RNode {
 	return parse(t, out)
 }
 
-func parse(t *testing.T, out []byte) []*yaml.RNode {
+func parse(t *testing.T, out []byte) manifests.Objects {
 	t.Helper()
-	nodes, err := kio.FromBytes(out)
+	objects, err := manifests.Parse(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return nodes
+	return objects
 }
 
 func forEachEnvironment(t *testing.T, test func(t *testing.T, env string)) {
@@ -124,7 +125,7 @@ func TestEveryNamespacedObjectIsInTheOverlaysNamespace(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, n := range kustomizeDoor(t, env, "helm") {
-			if clusterScoped[n.GetKind()] {
+			if !manifests.Namespaced(n.GetKind()) {
 				continue
 			}
 			if n.GetNamespace() != namespace {
@@ -133,8 +134,6 @@ func TestEveryNamespacedObjectIsInTheOverlaysNamespace(t *testing.T) {
 		}
 	})
 }
-
-var clusterScoped = map[string]bool{"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true}
 
 func TestABuildWithoutEnableExecFailsInsteadOfDroppingTheGuardrails(t *testing.T) {
 	tl := tools(t, "helm")
@@ -233,17 +232,17 @@ func TestOverlayBuildsAgreeOnTheEnvironmentTable(t *testing.T) {
 		forEachEnvironment(t, func(t *testing.T, env string) {
 			nodes := kustomizeDoor(t, env, "helm")
 			got := row{
-				hpa:     has(nodes, "HorizontalPodAutoscaler", "philotes-api"),
-				keda:    count(nodes, "ScaledObject") > 0,
-				netpols: count(nodes, "NetworkPolicy") > 0,
+				hpa:     nodes.Find("HorizontalPodAutoscaler", "philotes-api") != nil,
+				keda:    len(nodes.OfKind("ScaledObject")) > 0,
+				netpols: len(nodes.OfKind("NetworkPolicy")) > 0,
 			}
-			api := find(t, nodes, "Deployment", "philotes-api")
+			api := mustFind(t, nodes, "Deployment", "philotes-api")
 			if got.hpa {
-				got.apiReplicas = intField(t, find(t, nodes, "HorizontalPodAutoscaler", "philotes-api"), "spec", "minReplicas")
+				got.apiReplicas = intField(t, mustFind(t, nodes, "HorizontalPodAutoscaler", "philotes-api"), "spec", "minReplicas")
 			} else {
 				got.apiReplicas = intField(t, api, "spec", "replicas")
 			}
-			if ingress := lookupObject(nodes, "Ingress", "philotes-api"); ingress != nil {
+			if ingress := nodes.Find("Ingress", "philotes-api"); ingress != nil {
 				tls, _ := ingress.Pipe(yaml.Lookup("spec", "tls"))
 				got.ingressTLS = tls != nil && len(tls.Content()) > 0
 			}
@@ -275,22 +274,26 @@ func TestGuardrailsSelectTheWorkloadsTheyGuardInEachEnvironment(t *testing.T) {
 			if workload.GetAnnotations()["guardrails.philotes.io/environment"] == "" {
 				continue
 			}
-			selector := mapField(t, workload, "spec", "selector", "matchLabels")
+			selector := manifests.StringMap(workload, "spec", "selector", "matchLabels")
+			if len(selector) == 0 {
+				t.Errorf("%s: %s has no selector labels to guard", env, id(workload))
+				continue
+			}
 			checkGuard := func(kind string, required bool, path ...string) {
-				guard := lookupObject(nodes, kind, workload.GetName())
+				guard := nodes.Find(kind, workload.GetName())
 				switch {
 				case !required && guard != nil:
 					t.Errorf("%s: %s %s exists, but %s has none", env, kind, workload.GetName(), env)
 				case required && guard == nil:
 					t.Errorf("%s: %s has no %s", env, id(workload), kind)
-				case required && !reflect.DeepEqual(mapField(t, guard, path...), selector):
-					t.Errorf("%s: %s %s selects %v, the workload's pods are %v", env, kind, guard.GetName(), mapField(t, guard, path...), selector)
+				case required && !reflect.DeepEqual(manifests.StringMap(guard, path...), selector):
+					t.Errorf("%s: %s %s selects %v, the workload's pods are %v", env, kind, guard.GetName(), manifests.StringMap(guard, path...), selector)
 				}
 			}
 			checkGuard("PodDisruptionBudget", policy.PodDisruptionBudgets, "spec", "selector", "matchLabels")
 			checkGuard("NetworkPolicy", policy.NetworkPolicies, "spec", "podSelector", "matchLabels")
 			if workload.GetAnnotations()["guardrails.philotes.io/scaling"] != "" {
-				scaled := lookupObject(nodes, "ScaledObject", workload.GetName())
+				scaled := nodes.Find("ScaledObject", workload.GetName())
 				if (scaled != nil) != policy.ScaledObjects {
 					t.Errorf("%s: ScaledObject for %s present=%v, want %v", env, workload.GetName(), scaled != nil, policy.ScaledObjects)
 				}
@@ -304,7 +307,7 @@ func TestGuardrailsSelectTheWorkloadsTheyGuardInEachEnvironment(t *testing.T) {
 				}
 			}
 		}
-		if policy.NetworkPolicies && count(nodes, "NetworkPolicy") <= count(nodes, "Deployment") {
+		if policy.NetworkPolicies && len(nodes.OfKind("NetworkPolicy")) <= len(nodes.OfKind("Deployment")) {
 			t.Errorf("%s: no namespace-wide default deny beside the per-workload policies", env)
 		}
 	})
@@ -317,34 +320,13 @@ var guardrailsByEnvironment = map[string]struct{ PodDisruptionBudgets, NetworkPo
 	"production": {PodDisruptionBudgets: true, NetworkPolicies: true, ScaledObjects: true},
 }
 
-func has(nodes []*yaml.RNode, kind, name string) bool { return lookupObject(nodes, kind, name) != nil }
-
-func lookupObject(nodes []*yaml.RNode, kind, name string) *yaml.RNode {
-	for _, n := range nodes {
-		if n.GetKind() == kind && n.GetName() == name {
-			return n
-		}
-	}
-	return nil
-}
-
-func find(t *testing.T, nodes []*yaml.RNode, kind, name string) *yaml.RNode {
+func mustFind(t *testing.T, objects manifests.Objects, kind, name string) *yaml.RNode {
 	t.Helper()
-	n := lookupObject(nodes, kind, name)
+	n := objects.Find(kind, name)
 	if n == nil {
 		t.Fatalf("no %s %s", kind, name)
 	}
 	return n
-}
-
-func count(nodes []*yaml.RNode, kind string) int {
-	c := 0
-	for _, n := range nodes {
-		if n.GetKind() == kind {
-			c++
-		}
-	}
-	return c
 }
 
 func intField(t *testing.T, n *yaml.RNode, path ...string) int {
@@ -358,19 +340,6 @@ func intField(t *testing.T, n *yaml.RNode, path ...string) int {
 		t.Fatalf("%s %s: %v", id(n), strings.Join(path, "."), err)
 	}
 	return v
-}
-
-func mapField(t *testing.T, n *yaml.RNode, path ...string) map[string]string {
-	t.Helper()
-	field, err := n.Pipe(yaml.Lookup(path...))
-	if err != nil || field == nil {
-		t.Fatalf("%s has no %s", id(n), strings.Join(path, "."))
-	}
-	m := map[string]string{}
-	if err := field.YNode().Decode(&m); err != nil {
-		t.Fatalf("%s %s: %v", id(n), strings.Join(path, "."), err)
-	}
-	return m
 }
 
 func millicores(t *testing.T, quantity string) int64 {
