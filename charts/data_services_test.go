@@ -195,7 +195,7 @@ func TestDataServicesAreRefusedOutsideDev(t *testing.T) {
 				environment(env).with(set).expectRefusal(t, helm, name+" is a dev data service and is not allowed in "+env)
 			}
 		}
-		rendering{chart: "postgresql"}.expectRefusal(t, helm, "set postgresql.enabled to false")
+		rendering{chart: "postgresql", kubeVersion: devKubeVersion}.expectRefusal(t, helm, "set postgresql.enabled to false")
 	})
 }
 

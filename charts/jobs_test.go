@@ -395,11 +395,23 @@ func TestSchemaJobIsRefusedWithoutAPasswordAndCanBeTurnedOff(t *testing.T) {
 	})
 }
 
+// Dev prepares its demo source with the dev server's own superuser Secret; a source outside
+// the release has no such Secret, so an empty preparation there is refused, not guessed.
 func TestSourcePreparationIsOptInPerSource(t *testing.T) {
 	forEachHelm(t, func(t *testing.T, helm string) {
-		if jobs := jobsOf(environment("dev").objects(t, helm), "prepare"); len(jobs) != 0 {
-			t.Errorf("dev prepares its demo source without being asked (its PostgreSQL has no wal2json): %v", jobs.Names())
+		jobs := jobsOf(environment("dev").objects(t, helm), "prepare")
+		if len(jobs) != 1 {
+			t.Fatalf("dev should prepare its demo source once: %v", jobs.Names())
 		}
+		if refs := secretRefs(manifests.PodSpec(jobs[0])); !slices.Equal(refs, []string{"philotes-postgresql"}) {
+			t.Errorf("the dev preparation reads %v, want the dev PostgreSQL's Secret", refs)
+		}
+		unprepared := environment("dev").with("worker.sources[1].name=orders", "worker.sources[1].database=orders", "worker.sources[1].user=u", "worker.sources[1].password=p")
+		if jobs := jobsOf(unprepared.objects(t, helm), "prepare"); len(jobs) != 1 || jobs[0].GetLabels()["philotes.io/source"] != "demo" {
+			t.Errorf("only the demo source asks for preparation, yet these Jobs prepare: %v", jobs.Names())
+		}
+		environment("dev").with("worker.sources[0].host=db.example.com").
+			expectRefusal(t, helm, "philotes-worker: sources[0].preparation.adminSecret is required: the source is not the release's dev PostgreSQL")
 	})
 }
 

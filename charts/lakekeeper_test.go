@@ -2,6 +2,8 @@ package charts_test
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/manifests"
@@ -48,9 +50,18 @@ func TestLakekeeperBootstrapCreatesTheWorkersWarehouse(t *testing.T) {
 		}
 		for _, worker := range deploymentsOf(objects, "philotes-worker") {
 			config := manifests.StringMap(objects.Find("ConfigMap", worker.GetName()), "data")
-			if request.Name != config["PHILOTES_ICEBERG_WAREHOUSE"] || request.Profile.Bucket != config["PHILOTES_STORAGE_BUCKET"] {
-				t.Errorf("the bootstrap creates warehouse %q on bucket %q, %s writes to %q on %q", request.Name, request.Profile.Bucket,
-					worker.GetName(), config["PHILOTES_ICEBERG_WAREHOUSE"], config["PHILOTES_STORAGE_BUCKET"])
+			if request.Name != vars["WAREHOUSE_NAME"] || request.Profile.Bucket != config["PHILOTES_STORAGE_BUCKET"] {
+				t.Errorf("the bootstrap creates warehouse %q (looked up as %q) on bucket %q, %s writes to bucket %q", request.Name,
+					vars["WAREHOUSE_NAME"], request.Profile.Bucket, worker.GetName(), config["PHILOTES_STORAGE_BUCKET"])
+			}
+			// Lakekeeper takes the warehouse id as the catalog prefix, never the name: the worker
+			// reads the id the Job publishes, and waits for it (a required reference).
+			if name, ok := config["PHILOTES_ICEBERG_WAREHOUSE"]; ok {
+				t.Errorf("%s's ConfigMap sets PHILOTES_ICEBERG_WAREHOUSE=%q: the id comes from the bootstrap Job", worker.GetName(), name)
+			}
+			ref := manifests.Lookup(manifests.PodSpec(worker), "containers", "[name=worker]", "env", "[name=PHILOTES_ICEBERG_WAREHOUSE]", "valueFrom", "configMapKeyRef")
+			if got := manifests.String(ref, "name") + "/" + manifests.String(ref, "key") + " optional=" + manifests.String(ref, "optional"); got != vars["WAREHOUSE_CONFIGMAP"]+"/warehouse-id optional=false" {
+				t.Errorf("%s reads the warehouse from %s, the bootstrap Job publishes it in %s/warehouse-id", worker.GetName(), got, vars["WAREHOUSE_CONFIGMAP"])
 			}
 			scheme := map[string]string{"true": "https://", "false": "http://"}[config["PHILOTES_STORAGE_USE_SSL"]]
 			if request.Profile.Endpoint != scheme+config["PHILOTES_STORAGE_ENDPOINT"] {
@@ -99,6 +110,35 @@ func TestLakekeeperBootstrapValuesThatCannotWorkAreRefused(t *testing.T) {
 			expectRefusal(t, helm, "philotes-lakekeeper: secrets.storageSecretKey is empty")
 		if jobs := environment("dev").with("lakekeeper.bootstrap.enabled=false").objects(t, helm).OfKind("Job"); len(jobsOf(jobs, "bootstrap")) != 0 {
 			t.Errorf("bootstrap.enabled=false still renders %v", jobs.Names())
+		}
+	})
+}
+
+// The bootstrap Job's ServiceAccount may create ConfigMaps and read and update the warehouse
+// ConfigMap by name: nothing else, and no other pod gets a token.
+func TestBootstrapJobMayWriteOnlyTheWarehouseConfigMap(t *testing.T) {
+	forEachEnvironment(t, func(t *testing.T, helm, env string) {
+		objects := environment(env).objects(t, helm)
+		job := jobOf(t, objects, "bootstrap")
+		account := manifests.String(manifests.PodSpec(job), "serviceAccountName")
+		configMap := containerEnv(job)["WAREHOUSE_CONFIGMAP"]
+		binding := objects.Find("RoleBinding", account)
+		if binding == nil || manifests.String(binding, "roleRef", "name") != account ||
+			manifests.String(binding, "subjects", "[name="+account+"]", "kind") != "ServiceAccount" {
+			t.Fatalf("the bootstrap Job runs as %q, which no RoleBinding of its own binds: %v", account, objects.IDs())
+		}
+		var rules []struct{ APIGroups, Resources, ResourceNames, Verbs []string }
+		if err := manifests.Decode(objects.Find("Role", account), &rules, "rules"); err != nil {
+			t.Fatalf("Role %s: %v", account, err)
+		}
+		var got []string
+		for _, rule := range rules {
+			got = append(got, strings.Join([]string{strings.Join(rule.APIGroups, ","), strings.Join(rule.Resources, ","),
+				strings.Join(rule.ResourceNames, ","), strings.Join(rule.Verbs, ",")}, "|"))
+		}
+		want := []string{"|configmaps||create", "|configmaps|" + configMap + "|get,update"}
+		if !slices.Equal(got, want) {
+			t.Errorf("Role %s rules = %v, want %v", account, got, want)
 		}
 	})
 }

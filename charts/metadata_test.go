@@ -43,7 +43,7 @@ func TestEveryDependencyIsASymlinkToItsSiblingChart(t *testing.T) {
 	for _, chart := range append([]string{"philotes-common"}, installableCharts...) {
 		var meta chartMetadata
 		readYAML(t, filepath.Join(chart, "Chart.yaml"), &meta)
-		if meta.KubeVersion != ">=1.30.0-0" || meta.Version == "" || meta.AppVersion == "" {
+		if meta.KubeVersion != chartKubeVersion(chart) || meta.Version == "" || meta.AppVersion == "" {
 			t.Errorf("%s: version %q, appVersion %q, kubeVersion %q", chart, meta.Version, meta.AppVersion, meta.KubeVersion)
 		}
 		for _, dep := range meta.Dependencies {

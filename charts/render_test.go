@@ -24,7 +24,20 @@ const (
 	// kubeVersion is the oldest Kubernetes the charts support (kubeVersion in Chart.yaml):
 	// rendering for it proves the templates need nothing newer.
 	kubeVersion = "1.30.0"
+	// devKubeVersion is the oldest Kubernetes of the dev PostgreSQL, whose wal2json is an image
+	// volume: renderings that deploy it use this one.
+	devKubeVersion = "1.35.0"
 )
+
+// chartKubeVersions are the kubeVersion constraints of the charts' Chart.yaml.
+var chartKubeVersions = map[string]string{"postgresql": ">=" + devKubeVersion + "-0"}
+
+func chartKubeVersion(chart string) string {
+	if constraint, ok := chartKubeVersions[chart]; ok {
+		return constraint
+	}
+	return ">=" + kubeVersion + "-0"
+}
 
 // environments are the umbrella's values-<env>.yaml files.
 var environments = []string{"dev", "staging", "production"}
@@ -51,7 +64,11 @@ func isDataService(o *yaml.RNode) bool {
 
 // standalone is a chart installed on its own with its defaults (a data service in dev).
 func standalone(chart string) rendering {
-	return rendering{chart: chart, set: dataServiceDevValues[chart]}
+	r := rendering{chart: chart, set: dataServiceDevValues[chart]}
+	if chart == "postgresql" {
+		r.kubeVersion = devKubeVersion
+	}
+	return r
 }
 
 func chartsDir() string { return filepath.Join(testenv.RepoRoot(), "charts") }
@@ -83,11 +100,17 @@ type rendering struct {
 	values  []string // values files, relative to charts/
 	set     []string // --set arguments
 	release string   // default: release
+	// kubeVersion is the Kubernetes version Helm renders for; default: kubeVersion.
+	kubeVersion string
 }
 
 // environment is the umbrella chart with one environment's values file.
 func environment(env string) rendering {
-	return rendering{chart: umbrella, values: []string{filepath.Join(umbrella, "values-"+env+".yaml")}}
+	r := rendering{chart: umbrella, values: []string{filepath.Join(umbrella, "values-"+env+".yaml")}}
+	if env == "dev" {
+		r.kubeVersion = devKubeVersion
+	}
+	return r
 }
 
 // with returns a copy with more --set arguments.
@@ -106,7 +129,11 @@ func (r rendering) args() []string {
 	if name == "" {
 		name = release
 	}
-	args := []string{"template", name, r.chart, "--namespace", namespace, "--kube-version", kubeVersion}
+	version := r.kubeVersion
+	if version == "" {
+		version = kubeVersion
+	}
+	args := []string{"template", name, r.chart, "--namespace", namespace, "--kube-version", version}
 	for _, file := range r.values {
 		args = append(args, "--values", file)
 	}

@@ -76,6 +76,7 @@ func TestExistingSecretsReplaceTheChartSecrets(t *testing.T) {
 		}
 		jobSecrets := map[string]string{ // Job component -> the one Secret it reads
 			"schema": "api-from-vault", "migrate": "lakekeeper-from-vault", "bootstrap": "lakekeeper-from-vault", "bucket": "philotes-object-store",
+			"prepare": "philotes-postgresql", // the dev server's superuser, a data service's Secret
 		}
 		for _, job := range objects.OfKind("Job") {
 			want := jobSecrets[manifests.String(job, "metadata", "labels", "app.kubernetes.io/component")]

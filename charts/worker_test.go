@@ -49,9 +49,16 @@ func TestValuesThatStartTwoConsumersOfOneSlotAreRefused(t *testing.T) {
 		"an HPA":       {[]string{"worker.autoscaling.enabled=true"}, []string{"autoscaling.enabled is not allowed"}},
 		"a source name used twice": {
 			append(twoSources, "worker.sources[1].name=demo"), []string{`sources[1].name "demo" is used twice`}},
+		// Philotes 0.1.x keys checkpoints and buffer rows by the database name, on any host.
+		"two sources of one database name": {
+			append(twoSources, "worker.sources[1].database=demo", "worker.sources[1].host=other-db"),
+			[]string{`sources[1].database "demo" is also the database of sources[0]`, "postgres-<database>"}},
+		"two sources listing one table": {
+			append(twoSources, "worker.sources[0].tables[0]=public.items", "worker.sources[1].tables[0]=public.items"),
+			[]string{"sources[1].tables lists public.items, as sources[0] does"}},
 		"two sources on one slot": {
 			append(twoSources, "worker.sources[1].database=demo", "worker.sources[1].slot=philotes_demo"),
-			[]string{"sources[1] reads philotes-postgresql:5432/demo slot philotes_demo, as sources[0] does"}},
+			[]string{"sources[1] reads philotes-postgresql:5432 slot philotes_demo, as sources[0] does"}},
 	}
 	forEachHelm(t, func(t *testing.T, helm string) {
 		if objects := environment("dev").with(twoSources...).objects(t, helm); len(deploymentsOf(objects, "philotes-worker")) != 2 {
@@ -144,6 +151,25 @@ func TestKedaObjectsFollowTheScalingAnnotation(t *testing.T) {
 			if len(refs) != 1 || refs[0].Parameter != "password" || refs[0].Name != scaling.PasswordSecret.Name || refs[0].Key != scaling.PasswordSecret.Key {
 				t.Errorf("TriggerAuthentication %s = %+v, want the password %+v", d.GetName(), refs, scaling.PasswordSecret)
 			}
+		}
+	})
+}
+
+// The warehouse id is the operator's only where the release's Lakekeeper does not publish it.
+func TestAnotherCatalogNeedsTheWarehouseId(t *testing.T) {
+	const id = "0190a6b8-1c2d-7e3f-8a4b-5c6d7e8f9a0b"
+	forEachHelm(t, func(t *testing.T, helm string) {
+		environment("dev").with("worker.iceberg.catalogUrl=http://catalog.example.com:8181").
+			expectRefusal(t, helm, "philotes-worker: iceberg.warehouseId is required when iceberg.catalogUrl (http://catalog.example.com:8181) names another catalog")
+		environment("dev").with("worker.iceberg.warehouseId=philotes").
+			expectRefusal(t, helm, "/worker/iceberg/warehouseId")
+		objects := environment("dev").with("worker.iceberg.catalogUrl=http://catalog.example.com:8181", "worker.iceberg.warehouseId="+id).objects(t, helm)
+		worker := objects.Find("Deployment", "philotes-worker-demo")
+		if got := manifests.StringMap(objects.Find("ConfigMap", "philotes-worker-demo"), "data")["PHILOTES_ICEBERG_WAREHOUSE"]; got != id {
+			t.Errorf("PHILOTES_ICEBERG_WAREHOUSE = %q, want the given id %s", got, id)
+		}
+		if ref := manifests.Lookup(manifests.PodSpec(worker), "containers", "[name=worker]", "env", "[name=PHILOTES_ICEBERG_WAREHOUSE]"); ref != nil {
+			t.Errorf("with a given id the worker still reads the warehouse from a ConfigMap")
 		}
 	})
 }

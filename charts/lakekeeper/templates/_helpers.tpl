@@ -85,3 +85,21 @@ endpoint means the release's dev object store.
 {{- toJson (dict "bucket" .bucket "keyPrefix" .keyPrefix "endpoint" $endpoint "region" .region "pathStyleAccess" .pathStyleAccess "flavor" .flavor) -}}
 {{- end -}}
 {{- end -}}
+
+{{/* ServiceAccount, Role and RoleBinding of the bootstrap Job. */}}
+{{- define "lakekeeper.bootstrapServiceAccount" -}}
+{{- printf "%s-bootstrap" (include "philotes-common.fullname" . | trunc 53 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/*
+Labels of the warehouse ConfigMap the bootstrap Job writes, as JSON. No app.kubernetes.io/instance:
+an Argo CD that tracks by that label would count the Job's object as its own and prune it.
+*/}}
+{{- define "lakekeeper.warehouseConfigMapLabels" -}}
+{{- toJson (dict
+  "app.kubernetes.io/name" (include "philotes-common.name" .)
+  "app.kubernetes.io/component" "warehouse"
+  "app.kubernetes.io/part-of" "philotes"
+  "app.kubernetes.io/managed-by" (include "philotes-common.jobAppName" (dict "context" . "job" "bootstrap"))
+) -}}
+{{- end -}}

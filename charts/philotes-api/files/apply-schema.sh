@@ -23,6 +23,39 @@ done
 
 wait_for_postgres
 
+query() {
+  psql --no-psqlrc --quiet --tuples-only --no-align --set ON_ERROR_STOP=1 "$@"
+}
+
+# What is applied already, as "name sha256" lines; nothing before the first run.
+applied=$(query <<<"SELECT CASE WHEN to_regclass('philotes_deploy.applied_scripts') IS NOT NULL
+  THEN (SELECT string_agg(name || ' ' || sha256, E'\n') FROM philotes_deploy.applied_scripts) END") \
+  || fail "cannot read what is applied in ${PGDATABASE} on ${PGHOST}:${PGPORT} as ${PGUSER} (the error is above)"
+# The same rule as the driver below: the first script counts by name, the others by checksum.
+pending=0
+for name in "${scripts[@]}"; do
+  sum=$(sha256sum "${SCRIPTS_DIR}/${name}")
+  [[ ${name} == "${scripts[0]}" ]] && sum=any
+  awk -v name="${name}" -v sum="${sum%% *}" '$1 == name && (sum == "any" || $2 == sum) { found = 1 } END { exit !found }' \
+    <<<"${applied}" || pending=$((pending + 1))
+done
+if ((pending == 0)); then
+  echo "buffer database schema is up to date (${#scripts[@]} scripts, none pending)"
+  exit 0
+fi
+
+# Philotes' scripts create schemas, put functions in public (search_path philotes,public before
+# the philotes schema exists) and grant to the literal role philotes. Checked before anything is
+# written, so that a missing privilege fails the Job with one line and leaves the database as it was.
+missing=$(query <<<"SELECT concat_ws('; ',
+  CASE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'philotes')
+    THEN 'the role philotes does not exist (the scripts grant to it): CREATE ROLE philotes' END,
+  CASE WHEN NOT has_database_privilege(current_database(), 'CREATE')
+    THEN format('%s lacks CREATE on database %s (the scripts create schemas): GRANT CREATE ON DATABASE %I TO %I', current_user, current_database(), current_database(), current_user) END,
+  CASE WHEN NOT has_schema_privilege('public', 'CREATE')
+    THEN format('%s lacks CREATE on schema public (the scripts create functions there): GRANT CREATE ON SCHEMA public TO %I', current_user, current_user) END)")
+[[ -z ${missing} ]] || fail "${PGUSER} cannot apply ${pending} pending script(s) to ${PGDATABASE}: ${missing}"
+
 driver=/tmp/apply-schema.sql
 {
   echo '\set ON_ERROR_STOP on'

@@ -18,6 +18,7 @@ the buffer database, Vault when enabled, and every source database (it tests con
 {{- if and .Values.serviceMonitor.enabled (not .Values.config.metricsEnabled) -}}
 {{- fail (printf "%s: serviceMonitor.enabled needs config.metricsEnabled: the API serves /metrics only then" $name) -}}
 {{- end -}}
+{{- include "philotes-api.checkExposure" . -}}
 {{- with .Values.config -}}
 {{- $config := include "philotes-common.philotesConfig" $ | fromJson -}}
 {{- $_ := merge $config (dict
@@ -73,4 +74,45 @@ the buffer database, Vault when enabled, and every source database (it tests con
 
 {{- define "philotes-api.secretName" -}}
 {{- include "philotes-common.secretName" (dict "context" . "existingSecret" .Values.secrets.existingSecret "field" "secrets.existingSecret" "name" (include "philotes-common.fullname" .)) -}}
+{{- end -}}
+
+{{/*
+Staging and production hold real source credentials behind the API: authentication on, and
+behind an Ingress CORS limited to named origins (Philotes allows every origin when none is set).
+Dev may stay open.
+*/}}
+{{- define "philotes-api.checkExposure" -}}
+{{- if include "philotes-common.isProtectedEnvironment" . -}}
+{{- $name := include "philotes-common.fullname" . -}}
+{{- $environment := include "philotes-common.environment" . -}}
+{{- if not .Values.config.auth.enabled -}}
+{{- fail (printf "%s: config.auth.enabled must be true in %s: without it anyone who reaches the API can read and change sources, which hold database credentials" $name $environment) -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled (not .Values.config.corsOrigins) -}}
+{{- fail (printf "%s: config.corsOrigins is empty, which Philotes reads as every origin: list the origins allowed to call the API in %s" $name $environment) -}}
+{{- end -}}
+{{- range $index, $origin := .Values.config.corsOrigins -}}
+{{- if not (regexMatch "^https?://[^/*]+$" (toString $origin)) -}}
+{{- fail (printf "%s: config.corsOrigins[%d] %q is not allowed in %s: give an origin as scheme://host[:port], no wildcard and no path" $name $index (toString $origin) $environment) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The paths an Ingress routes to the API: the API itself (/api) unless a host lists its own. Only
+paths under /api are public in staging and production: /metrics and /health stay inside the
+cluster (monitoring and the kubelet reach them directly). Input: dict "context" $ "host" <entry>
+"index" <its position>.
+*/}}
+{{- define "philotes-api.ingressPaths" -}}
+{{- $paths := .host.paths | default (list (dict "path" "/api")) -}}
+{{- if include "philotes-common.isProtectedEnvironment" .context -}}
+{{- range $index, $path := $paths -}}
+{{- if not (regexMatch "^/api(/|$)" (toString $path.path)) -}}
+{{- fail (printf "%s: ingress.hosts[%d].paths[%d].path %q would make more than the API public in %s: route only /api or paths below it (/metrics and /health stay inside the cluster)" (include "philotes-common.fullname" $.context) $.index $index (toString $path.path) (include "philotes-common.environment" $.context)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $paths -}}
 {{- end -}}

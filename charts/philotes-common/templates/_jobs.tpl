@@ -64,7 +64,8 @@ optionally "extraLabels" (a map).
 {{/*
 A Job and, when global.networkPolicy.enabled, its NetworkPolicy (egress only: DNS first, then
 the given entries). The pods run as 65532 under the restricted standard, without a
-ServiceAccount token (a pre-install Job runs before the chart's ServiceAccount exists).
+ServiceAccount token (a pre-install Job runs before the chart's ServiceAccount exists), unless
+the Job names a ServiceAccount of its own, for a Job that talks to the Kubernetes API.
 Input: dict
   "context" $
   "name"                  object name before the hash; also the NetworkPolicy's name
@@ -76,17 +77,21 @@ Input: dict
   "container"             the container, a map
   "volumes"               list of volumes, optional
   "egress"                list of egress entries, as in a workload's network map
+  "serviceAccountName"    optional: run as it, with its token mounted
 */}}
 {{- define "philotes-common.job" -}}
 {{- $ctx := .context -}}
 {{- $labels := include "philotes-common.jobLabels" . -}}
 {{- $podSpec := dict
   "restartPolicy" "Never"
-  "automountServiceAccountToken" false
+  "automountServiceAccountToken" (not (empty .serviceAccountName))
   "enableServiceLinks" false
   "securityContext" (include "philotes-common.podSecurityContext" $ctx | fromYaml)
   "containers" (list .container)
 -}}
+{{- with .serviceAccountName -}}
+{{- $_ := set $podSpec "serviceAccountName" . -}}
+{{- end -}}
 {{- with include "philotes-common.podPlacement" $ctx.Values -}}
 {{- $podSpec = merge $podSpec (fromYaml .) -}}
 {{- end -}}

@@ -99,6 +99,14 @@ Input: dict "context" $ "value" <configured address> "service" "postgresql".
 {{- .value | default (printf "%s-%s" .context.Release.Name .service) -}}
 {{- end -}}
 
+{{/*
+The ConfigMap in which the release's Lakekeeper bootstrap Job publishes the warehouse id (key
+warehouse-id) and the workers read it: one name for both charts, from the release name alone.
+*/}}
+{{- define "philotes-common.warehouseConfigMap" -}}
+{{- printf "%s-lakekeeper-warehouse" .Release.Name -}}
+{{- end -}}
+
 {{/* ServiceAccount the pods run as. */}}
 {{- define "philotes-common.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}

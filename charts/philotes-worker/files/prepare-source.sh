@@ -45,6 +45,21 @@ if [[ $(query <<<'SHOW max_slot_wal_keep_size') == -1 ]]; then
   echo "warning: max_slot_wal_keep_size is unlimited, so a stalled slot keeps WAL until the disk is full; set it (e.g. ALTER SYSTEM SET max_slot_wal_keep_size = '10GB')"
 fi
 
+# Philotes 0.1.x never confirms its replication position, so the server ends its walsender after
+# wal_sender_timeout and the worker exits and replays from the slot. The value the worker gets:
+# its role's setting in this database, its role's setting, the database's, then the server's.
+timeout=$(query <<<"SELECT COALESCE(
+    (SELECT substr(c, length('wal_sender_timeout=') + 1)
+       FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole, unnest(s.setconfig) c
+      WHERE c LIKE 'wal_sender_timeout=%'
+        AND (r.rolname = :'worker_user' OR s.setrole = 0)
+        AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+      ORDER BY s.setrole = 0, s.setdatabase = 0 LIMIT 1),
+    current_setting('wal_sender_timeout'))")
+if [[ ! ${timeout} =~ ^0+(ms|s|min|h|d)?$ ]]; then
+  echo "warning: wal_sender_timeout is ${timeout} for ${WORKER_USER}: Philotes 0.1.x never confirms its replication position, so PostgreSQL ends the worker's connection after that time, the worker restarts and replays from the slot's old position; set it for the worker's role alone: ALTER ROLE ${WORKER_USER} SET wal_sender_timeout = 0 (WAL is then kept until max_slot_wal_keep_size)"
+fi
+
 slot=$(query <<<"SELECT concat_ws('|', slot_type, plugin, database) FROM pg_replication_slots WHERE slot_name = :'slot'")
 if [[ -z ${slot} ]]; then
   if ! created=$(query 2>&1 <<<"SELECT slot_name FROM pg_create_logical_replication_slot(:'slot', 'wal2json')"); then

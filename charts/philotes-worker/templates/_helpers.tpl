@@ -1,7 +1,8 @@
 {{/*
 A worker consumes one logical replication slot, and PostgreSQL allows one consumer per slot: a
 second worker on the same slot exits. Every value that could start two consumers of one slot
-is refused here, before anything renders.
+is refused here, before anything renders, and so are sources whose Philotes 0.1.x state would
+collide: one database name or one table in two sources.
 
 philotes-worker.sources returns the sources as a JSON list, checked and completed with their
 defaults and the names of their objects (workload, secretName).
@@ -17,6 +18,8 @@ defaults and the names of their objects (workload, secretName).
 {{- $sources := list -}}
 {{- $names := dict -}}
 {{- $slots := dict -}}
+{{- $databases := dict -}}
+{{- $tables := dict -}}
 {{- range $index, $source := .Values.sources -}}
 {{- $field := printf "sources[%d]" $index -}}
 {{- $name := toString ($source.name | default "") -}}
@@ -42,11 +45,21 @@ defaults and the names of their objects (workload, secretName).
 {{- end -}}
 {{- $host := include "philotes-common.releaseAddress" (dict "context" $ "value" $source.host "service" "postgresql") -}}
 {{- $port := int ($source.port | default 5432) -}}
-{{- $consumer := printf "%s:%d/%s slot %s" $host $port $source.database $slot -}}
+{{- $consumer := printf "%s:%d slot %s" $host $port $slot -}}
 {{- if hasKey $slots $consumer -}}
-{{- fail (printf "%s: %s reads %s, as %s does: two workers cannot consume one replication slot" $prefix $field $consumer (get $slots $consumer)) -}}
+{{- fail (printf "%s: %s reads %s, as %s does: slot names are unique per server, and two workers cannot consume one replication slot" $prefix $field $consumer (get $slots $consumer)) -}}
 {{- end -}}
 {{- $_ := set $slots $consumer $field -}}
+{{- if hasKey $databases $source.database -}}
+{{- fail (printf "%s: %s.database %q is also the database of %s: Philotes 0.1.x keys a worker's checkpoints and buffer rows by postgres-<database> and names its tables <schema>.<table> in one warehouse, so two sources of databases with one name overwrite each other (even on different hosts); replicate databases with distinct names" $prefix $field $source.database (get $databases $source.database)) -}}
+{{- end -}}
+{{- $_ := set $databases $source.database $field -}}
+{{- range $table := $source.tables | default list -}}
+{{- if hasKey $tables $table -}}
+{{- fail (printf "%s: %s.tables lists %s, as %s does: Philotes 0.1.x names a table <schema>.<table> in the one warehouse, so both workers would write the same Iceberg table" $prefix $field $table (get $tables $table)) -}}
+{{- end -}}
+{{- $_ := set $tables $table $field -}}
+{{- end -}}
 {{- $sources = append $sources (dict
   "name" $name
   "field" $field
@@ -64,10 +77,31 @@ defaults and the names of their objects (workload, secretName).
   "secretName" (include "philotes-common.secretName" (dict "context" $ "existingSecret" $source.existingSecret "field" (printf "%s.existingSecret" $field) "name" $workload))
   "resources" ($source.resources | default $.Values.resources)
   "inRelease" (empty $source.host)
-  "preparation" ($source.preparation | default dict)
+  "preparation" (include "philotes-worker.preparation" (dict "context" $ "source" $source "field" $field "inRelease" (empty $source.host)) | fromJson)
 ) -}}
 {{- end -}}
 {{- toJson $sources -}}
+{{- end -}}
+
+{{/*
+The preparation Job of a source, as JSON: {} when the source has none, else {adminSecret}. A
+source of the release's dev PostgreSQL may leave adminSecret empty: that server's own Secret
+holds its superuser as username and password.
+Input: dict "context" $ "source" <values entry> "field" <its values path> "inRelease" <bool>.
+*/}}
+{{- define "philotes-worker.preparation" -}}
+{{- $preparation := dict -}}
+{{- if hasKey .source "preparation" -}}
+{{- $adminSecret := (.source.preparation | default dict).adminSecret | default "" -}}
+{{- if not $adminSecret -}}
+{{- if not .inRelease -}}
+{{- fail (printf "%s: %s.preparation.adminSecret is required: the source is not the release's dev PostgreSQL, so name an existing Secret (keys username and password) of a role that may create replication slots" (include "philotes-common.fullname" .context) .field) -}}
+{{- end -}}
+{{- $adminSecret = include "philotes-common.releaseAddress" (dict "context" .context "service" "postgresql") -}}
+{{- end -}}
+{{- $preparation = dict "adminSecret" $adminSecret -}}
+{{- end -}}
+{{- toJson $preparation -}}
 {{- end -}}
 
 {{/* Labels of a source's objects. Input: dict "context" $ "source" <source>. */}}
@@ -90,6 +124,24 @@ defaults and the names of their objects (workload, secretName).
 {{- fail (printf "%s: storage.endpoint %q is not host:port" (include "philotes-common.fullname" .) $endpoint) -}}
 {{- end -}}
 {{- $endpoint -}}
+{{- end -}}
+
+{{/*
+Where a worker's PHILOTES_ICEBERG_WAREHOUSE comes from, as a JSON list of EnvVar: nothing when
+iceberg.warehouseId is set (the ConfigMap holds it), else the ConfigMap the release's Lakekeeper
+bootstrap Job writes. The reference is not optional, so the kubelet starts no worker before the
+warehouse exists, and the Job's ConfigMap is no object of the manifests that a GitOps controller
+or Helm could overwrite or prune.
+*/}}
+{{- define "philotes-worker.warehouseEnv" -}}
+{{- if .Values.iceberg.warehouseId -}}
+{{- toJson list -}}
+{{- else -}}
+{{- if .Values.iceberg.catalogUrl -}}
+{{- fail (printf "%s: iceberg.warehouseId is required when iceberg.catalogUrl (%s) names another catalog: give the warehouse id (a UUID) that catalog gave the warehouse; only the release's own Lakekeeper publishes it" (include "philotes-common.fullname" .) .Values.iceberg.catalogUrl) -}}
+{{- end -}}
+{{- toJson (list (dict "name" "PHILOTES_ICEBERG_WAREHOUSE" "valueFrom" (dict "configMapKeyRef" (dict "name" (include "philotes-common.warehouseConfigMap" .) "key" "warehouse-id" "optional" false)))) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Lakekeeper base URL: the release's own Lakekeeper unless iceberg.catalogUrl is set. */}}
@@ -124,7 +176,7 @@ defaults and the names of their objects (workload, secretName).
   "PHILOTES_HEALTH_LISTEN_ADDR" ":8081"
   "PHILOTES_HEALTH_READINESS_TIMEOUT" .readinessTimeout
   "PHILOTES_ICEBERG_CATALOG_URL" (include "philotes-worker.catalogUrl" $ctx)
-  "PHILOTES_ICEBERG_WAREHOUSE" .iceberg.warehouse
+  "PHILOTES_ICEBERG_WAREHOUSE" .iceberg.warehouseId
   "PHILOTES_STORAGE_ENDPOINT" (include "philotes-worker.storageEndpoint" $ctx)
   "PHILOTES_STORAGE_BUCKET" .storage.bucket
   "PHILOTES_STORAGE_USE_SSL" (toString .storage.useSsl)

@@ -1,6 +1,9 @@
 {{/* The postgres user of the official Debian-based image. */}}
 {{- define "postgresql.uid" -}}999{{- end -}}
 
+{{/* Where the wal2json extension image is mounted; the plugin is in lib/ below it. */}}
+{{- define "postgresql.wal2jsonMount" -}}/extensions/wal2json{{- end -}}
+
 {{/* Where the data directory's volume is mounted; PGDATA is a directory below it. */}}
 {{- define "postgresql.dataMount" -}}/var/lib/postgresql/data{{- end -}}
 
@@ -27,10 +30,14 @@ CREATE DATABASE "{{ $database.name }}" OWNER "{{ $database.owner }}";
 {{- end }}
 {{- end -}}
 
-{{/* Data of the chart's Secret, as JSON (checked). */}}
+{{/*
+Data of the chart's Secret, as JSON (checked). username and password are the superuser's, the
+keys a source preparation Job's admin Secret has: a dev source's preparation reads this Secret.
+*/}}
 {{- define "postgresql.secretData" -}}
 {{- toJson (dict
-  "superuser-password" (include "philotes-common.secretValue" (dict "context" . "value" .Values.secrets.superuserPassword "field" "secrets.superuserPassword"))
+  "username" "postgres"
+  "password" (include "philotes-common.secretValue" (dict "context" . "value" .Values.secrets.superuserPassword "field" "secrets.superuserPassword"))
   "init.sql" (include "postgresql.initSql" .)
 ) -}}
 {{- end -}}
