@@ -27,7 +27,7 @@ render: tools $(BIN)/philotes-guardrails generate ## Render every environment th
 	go run ./cmd/render -bin $(BIN)
 
 .PHONY: test
-test: tools $(BIN)/philotes-guardrails cluster-tools verify ## Run every test: generated files fresh, Go tests with both Helm majors and a local control plane.
+test: tools $(BIN)/philotes-guardrails cluster-tools runtime-deps verify ## Run every test: generated files fresh, Go tests with both Helm majors, a local control plane, and the Jobs against real PostgreSQL and S3 servers.
 	$(GO_TEST_ENV) go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: generate
@@ -163,3 +163,26 @@ $(BIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 
 $(BIN)/kwok: tools/kwok/go.mod tools/kwok/go.sum
 	cd tools/kwok && go build -o $@ sigs.k8s.io/kwok/cmd/kwok
+
+##@ Runtime tests (the programs behind the pods that run on this machine)
+
+.PHONY: runtime-deps
+runtime-deps: postgresql-packages $(BIN)/weed ## Install PostgreSQL with wal2json and curl (Debian packages, as root) and build the pinned SeaweedFS.
+
+# The Jobs' scripts run against a real PostgreSQL with wal2json and call curl. Installed from
+# Debian's packages when missing, which needs root (CI runs as root); wal2json's package
+# follows the installed server's major version.
+.PHONY: postgresql-packages
+postgresql-packages:
+	@if ls /usr/lib/postgresql/*/lib/wal2json.so >/dev/null 2>&1 && command -v curl >/dev/null; then exit 0; fi; \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "PostgreSQL with wal2json and curl are missing: as root, run make runtime-deps (or apt-get install postgresql postgresql-<major>-wal2json curl)"; exit 1; \
+	  fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq; \
+	  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt-get install -y -qq postgresql curl; \
+	  major=$$(ls /usr/lib/postgresql | sort -n | tail -n 1); \
+	  apt-get install -y -qq "postgresql-$$major-wal2json" curl
+
+$(BIN)/weed: tools/seaweedfs/go.mod tools/seaweedfs/go.sum
+	cd tools/seaweedfs && go build -o $@ github.com/seaweedfs/seaweedfs/weed

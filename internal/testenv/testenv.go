@@ -3,6 +3,7 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +38,7 @@ var makeTargets = map[string]string{
 	"kubectl":                 "cluster-tools",
 	"etcd":                    "cluster-tools",
 	"kwok":                    "cluster-tools",
+	"weed":                    "runtime-deps",
 }
 
 // Tool returns the path of a pinned binary in .bin/. When it has not been built,
@@ -51,11 +53,18 @@ func Tool(tb testing.TB, name string) string {
 	if target == "" {
 		target = "tools"
 	}
-	if os.Getenv(RequireToolsEnv) != "" {
-		tb.Fatalf("%s is missing from %s: `make %s` builds it", name, BinDir(), target)
-	}
-	tb.Skipf("%s is not built: run `make %s` (or `make test`, which builds every tool)", name, target)
+	Missing(tb, fmt.Sprintf("%s in %s", name, BinDir()), target)
 	return ""
+}
+
+// Missing skips the test for a missing prerequisite, naming the make target that provides
+// it, or fails it under `make test` (RequireToolsEnv), where nothing may be skipped.
+func Missing(tb testing.TB, what, target string) {
+	tb.Helper()
+	if os.Getenv(RequireToolsEnv) != "" {
+		tb.Fatalf("%s is missing: `make %s` provides it", what, target)
+	}
+	tb.Skipf("%s is missing: run `make %s` (or `make test`, which provides everything)", what, target)
 }
 
 // Run executes a tool and returns its stdout, failing the test with stderr on error.

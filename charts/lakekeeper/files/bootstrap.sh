@@ -4,6 +4,9 @@
 # rewritten with the id the catalog gives.
 set -eu
 
+# Scratch files: the pod's /tmp volume, or TMPDIR where one is set (the tests set their own).
+tmp=${TMPDIR:-/tmp}
+
 # The pod's ServiceAccount; tests point it at a token of their own.
 serviceaccount=${SERVICEACCOUNT_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
 
@@ -18,9 +21,9 @@ json_escape() {
 }
 
 # POSTs the JSON body on stdin to a path of the catalog; prints the HTTP status and leaves the
-# answer in /tmp/response.json.
+# answer in ${tmp}/response.json.
 post() {
-  curl --silent --show-error --max-time 30 --output /tmp/response.json --write-out '%{http_code}' \
+  curl --silent --show-error --max-time 30 --output "${tmp}/response.json" --write-out '%{http_code}' \
     --header 'Content-Type: application/json' --data-binary @- "${LAKEKEEPER_URL}$1"
 }
 
@@ -58,12 +61,12 @@ warehouse_id_by_name() {
 }
 
 # Sends the JSON body on stdin to the Kubernetes API with the pod's ServiceAccount token;
-# prints the HTTP status and leaves the answer in /tmp/kube.json. The token goes to curl in a
+# prints the HTTP status and leaves the answer in ${tmp}/kube.json. The token goes to curl in a
 # header file, never on its command line.
 kube() {
-  printf 'Authorization: Bearer %s\n' "$(cat "${serviceaccount}/token")" >/tmp/kube-auth
-  curl --silent --show-error --max-time 30 --cacert "${serviceaccount}/ca.crt" --header @/tmp/kube-auth \
-    --header 'Content-Type: application/json' --request "$1" --output /tmp/kube.json --write-out '%{http_code}' \
+  printf 'Authorization: Bearer %s\n' "$(cat "${serviceaccount}/token")" >"${tmp}/kube-auth"
+  curl --silent --show-error --max-time 30 --cacert "${serviceaccount}/ca.crt" --header @"${tmp}/kube-auth" \
+    --header 'Content-Type: application/json' --request "$1" --output "${tmp}/kube.json" --write-out '%{http_code}' \
     --data-binary @- "https://${KUBERNETES_SERVICE_HOST}:${KUBERNETES_SERVICE_PORT}$2"
 }
 
@@ -81,7 +84,7 @@ publish() {
   fi
   case "${status}" in
     2??) echo "published the warehouse id $1 in the ConfigMap ${WAREHOUSE_CONFIGMAP}" ;;
-    *) fail "writing the ConfigMap ${NAMESPACE}/${WAREHOUSE_CONFIGMAP} answered ${status}: $(cat /tmp/kube.json)" ;;
+    *) fail "writing the ConfigMap ${NAMESPACE}/${WAREHOUSE_CONFIGMAP} answered ${status}: $(cat "${tmp}/kube.json")" ;;
   esac
 }
 
@@ -94,18 +97,18 @@ status=$(printf '{"accept-terms-of-use":true}' | post /management/v1/bootstrap)
 case "${status}" in
   2??) echo "catalog bootstrapped" ;;
   *)
-    grep -q 'CatalogAlreadyBootstrapped' /tmp/response.json \
-      || fail "POST /management/v1/bootstrap answered ${status}: $(cat /tmp/response.json)"
+    grep -q 'CatalogAlreadyBootstrapped' "${tmp}/response.json" \
+      || fail "POST /management/v1/bootstrap answered ${status}: $(cat "${tmp}/response.json")"
     echo "catalog already bootstrapped"
     ;;
 esac
 
 # A second creation would not answer "already exists" but report the storage location as
 # overlapping, which another warehouse could cause as well: look the warehouse up by name first.
-curl --silent --show-error --fail --max-time 30 --output /tmp/warehouses.json \
-  "${LAKEKEEPER_URL}/management/v1/warehouse${PROJECT_ID:+?project-id=${PROJECT_ID}}" \
+curl --silent --show-error --fail --max-time 30 --output "${tmp}/warehouses.json" \
+  ${PROJECT_ID:+--header} ${PROJECT_ID:+"x-project-id: ${PROJECT_ID}"} "${LAKEKEEPER_URL}/management/v1/warehouse" \
   || fail "listing the warehouses failed"
-warehouse_id=$(warehouse_id_by_name "${WAREHOUSE_NAME}" </tmp/warehouses.json)
+warehouse_id=$(warehouse_id_by_name "${WAREHOUSE_NAME}" <"${tmp}/warehouses.json")
 if [ -n "${warehouse_id}" ]; then
   echo "warehouse ${WAREHOUSE_NAME} exists (${warehouse_id}); its storage profile is left as it is"
   publish "${warehouse_id}"
@@ -119,19 +122,19 @@ status=$(printf '%s,"storage-credential":{"type":"s3","credential-type":"access-
   | post /management/v1/warehouse)
 case "${status}" in
   2??)
-    warehouse_id=$(sed -n 's/.*"warehouse-id" *: *"\([^"]*\)".*/\1/p' /tmp/response.json)
+    warehouse_id=$(sed -n 's/.*"warehouse-id" *: *"\([^"]*\)".*/\1/p' "${tmp}/response.json")
     echo "warehouse ${WAREHOUSE_NAME} created (${warehouse_id})"
     ;;
   409)
     # Created by a run beside this one since the list above: look its id up.
-    grep -q 'WarehouseNameAlreadyExists' /tmp/response.json \
-      || fail "POST /management/v1/warehouse answered ${status}: $(cat /tmp/response.json)"
-    curl --silent --show-error --fail --max-time 30 --output /tmp/warehouses.json \
-      "${LAKEKEEPER_URL}/management/v1/warehouse${PROJECT_ID:+?project-id=${PROJECT_ID}}" \
+    grep -q 'WarehouseNameAlreadyExists' "${tmp}/response.json" \
+      || fail "POST /management/v1/warehouse answered ${status}: $(cat "${tmp}/response.json")"
+    curl --silent --show-error --fail --max-time 30 --output "${tmp}/warehouses.json" \
+      ${PROJECT_ID:+--header} ${PROJECT_ID:+"x-project-id: ${PROJECT_ID}"} "${LAKEKEEPER_URL}/management/v1/warehouse" \
       || fail "listing the warehouses failed"
-    warehouse_id=$(warehouse_id_by_name "${WAREHOUSE_NAME}" </tmp/warehouses.json)
+    warehouse_id=$(warehouse_id_by_name "${WAREHOUSE_NAME}" <"${tmp}/warehouses.json")
     echo "warehouse ${WAREHOUSE_NAME} exists (${warehouse_id})"
     ;;
-  *) fail "POST /management/v1/warehouse answered ${status}: $(cat /tmp/response.json)" ;;
+  *) fail "POST /management/v1/warehouse answered ${status}: $(cat "${tmp}/response.json")" ;;
 esac
 publish "${warehouse_id}"

@@ -1,6 +1,9 @@
 # Creates the bucket on the object store unless it exists. Safe to run again.
 set -eu
 
+# Scratch files: the pod's /tmp volume, or TMPDIR where one is set (the tests set their own).
+tmp=${TMPDIR:-/tmp}
+
 fail() {
   echo "object store: $*" >&2
   exit 1
@@ -12,11 +15,11 @@ config_escape() {
 }
 
 # A signed S3 request; the keys reach curl as a config on stdin, never on a command line.
-# Prints the HTTP status and leaves the answer in /tmp/response.xml.
+# Prints the HTTP status and leaves the answer in ${tmp}/response.xml.
 s3() {
   printf 'user = "%s:%s"\n' "$(config_escape "${ACCESS_KEY}")" "$(config_escape "${SECRET_KEY}")" \
     | curl --config - --silent --show-error --max-time 30 --aws-sigv4 "aws:amz:${REGION}:s3" \
-      --output /tmp/response.xml --write-out '%{http_code}' "$@"
+      --output "${tmp}/response.xml" --write-out '%{http_code}' "$@"
 }
 
 until curl --silent --output /dev/null --max-time 5 "${S3_ENDPOINT}/"; do
@@ -38,9 +41,9 @@ status=$(s3 --request PUT "${S3_ENDPOINT}/${BUCKET}")
 case "${status}" in
   200) echo "bucket ${BUCKET} created" ;;
   409)
-    grep -q 'BucketAlreadyOwnedByYou' /tmp/response.xml \
-      || fail "PUT /${BUCKET} answered ${status}: $(cat /tmp/response.xml)"
+    grep -q 'BucketAlreadyOwnedByYou' "${tmp}/response.xml" \
+      || fail "PUT /${BUCKET} answered ${status}: $(cat "${tmp}/response.xml")"
     echo "bucket ${BUCKET} exists"
     ;;
-  *) fail "PUT /${BUCKET} answered ${status}: $(cat /tmp/response.xml)" ;;
+  *) fail "PUT /${BUCKET} answered ${status}: $(cat "${tmp}/response.xml")" ;;
 esac

@@ -4,6 +4,9 @@
 # have changed and skips the others, so the Job runs again on every upgrade. The first script
 # creates objects without IF NOT EXISTS and cannot run twice: once recorded, it is never run again.
 set -euo pipefail
+
+# Scratch files: the pod's /tmp volume, or TMPDIR where one is set (the tests set their own).
+tmp=${TMPDIR:-/tmp}
 shopt -s nullglob
 
 fail() {
@@ -28,9 +31,14 @@ query() {
 }
 
 # What is applied already, as "name sha256" lines; nothing before the first run.
-applied=$(query <<<"SELECT CASE WHEN to_regclass('philotes_deploy.applied_scripts') IS NOT NULL
-  THEN (SELECT string_agg(name || ' ' || sha256, E'\n') FROM philotes_deploy.applied_scripts) END") \
-  || fail "cannot read what is applied in ${PGDATABASE} on ${PGHOST}:${PGPORT} as ${PGUSER} (the error is above)"
+applied=$(query 2>&1 <<<"SELECT to_regclass('philotes_deploy.applied_scripts') IS NOT NULL") \
+  || fail "cannot read what is applied in ${PGDATABASE} on ${PGHOST}:${PGPORT} as ${PGUSER}: ${applied//$'\n'/ }"
+if [[ ${applied} == t ]]; then
+  applied=$(query 2>&1 <<<"SELECT name || ' ' || sha256 FROM philotes_deploy.applied_scripts") \
+    || fail "cannot read what is applied in ${PGDATABASE} on ${PGHOST}:${PGPORT} as ${PGUSER}: ${applied//$'\n'/ }"
+else
+  applied=""
+fi
 # The same rule as the driver below: the first script counts by name, the others by checksum.
 pending=0
 for name in "${scripts[@]}"; do
@@ -56,7 +64,7 @@ missing=$(query <<<"SELECT concat_ws('; ',
     THEN format('%s lacks CREATE on schema public (the scripts create functions there): GRANT CREATE ON SCHEMA public TO %I', current_user, current_user) END)")
 [[ -z ${missing} ]] || fail "${PGUSER} cannot apply ${pending} pending script(s) to ${PGDATABASE}: ${missing}"
 
-driver=/tmp/apply-schema.sql
+driver=${tmp}/apply-schema.sql
 {
   echo '\set ON_ERROR_STOP on'
   echo 'SET client_min_messages = warning;'

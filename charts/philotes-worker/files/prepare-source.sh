@@ -21,6 +21,13 @@ wal_level=$(query <<<'SHOW wal_level')
 [[ ${wal_level} == logical ]] \
   || problems+=("wal_level is ${wal_level}, logical replication needs logical: ALTER SYSTEM SET wal_level = logical and restart PostgreSQL (a managed service sets it in its parameters)")
 
+# Recent minor releases (PostgreSQL 18.6 and those beside it) decode only through the output
+# plugins listed in output_plugin_libraries; older ones do not know the setting.
+plugins=$(query <<<"SELECT current_setting('output_plugin_libraries', true)")
+if [[ -n ${plugins} && ! ${plugins} =~ (^|[ ,])wal2json($|[ ,]) ]]; then
+  problems+=("output_plugin_libraries is '${plugins}', which leaves out wal2json: add it (ALTER SYSTEM SET output_plugin_libraries = '${plugins}, wal2json' and reload; a managed service sets it in its parameters)")
+fi
+
 role=$(query <<<"SELECT concat_ws(',', CASE WHEN rolcanlogin THEN 'login' END,
   CASE WHEN rolreplication OR EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
     WHERE g.rolname = 'rds_replication' AND m.member = r.oid) THEN 'replication' END, 'exists')
@@ -35,9 +42,11 @@ else
   fi
 fi
 
+# One line per problem, each naming the source, so that a log shows all of them at once.
 if ((${#problems[@]} > 0)); then
-  printf 'source %s (%s:%s/%s) is not ready for logical replication:\n' "${SOURCE_NAME}" "${PGHOST}" "${PGPORT}" "${PGDATABASE}" >&2
-  printf '  - %s\n' "${problems[@]}" >&2
+  for problem in "${problems[@]}"; do
+    echo "source ${SOURCE_NAME} (${PGHOST}:${PGPORT}/${PGDATABASE}) is not ready for logical replication: ${problem}" >&2
+  done
   exit 1
 fi
 

@@ -1,0 +1,112 @@
+package servers
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/janovincze/philotes-deploy/internal/testenv"
+)
+
+// S3 is a SeaweedFS server (master, volume, filer and S3 gateway in one process) for one
+// test, with one identity allowed everything.
+type S3 struct {
+	// URL is the S3 endpoint, http://127.0.0.1:<port>.
+	URL string
+	// Endpoint is the same as host:port, the form Philotes' worker takes.
+	Endpoint             string
+	AccessKey, SecretKey string
+}
+
+// StartSeaweedFS runs the pinned weed binary (`make runtime-deps` builds it) on 127.0.0.1.
+func StartSeaweedFS(tb testing.TB, accessKey, secretKey string) *S3 {
+	tb.Helper()
+	weed := testenv.Tool(tb, "weed")
+	dir := tb.TempDir()
+	identities, err := json.Marshal(map[string]any{"identities": []any{map[string]any{
+		"name":        "philotes",
+		"credentials": []any{map[string]string{"accessKey": accessKey, "secretKey": secretKey}},
+		"actions":     []string{"Admin", "Read", "Write", "List", "Tagging"},
+	}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	config := filepath.Join(dir, "s3.json")
+	if err := os.WriteFile(config, identities, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	// Each component also serves gRPC on its port + 10000: both must be free.
+	ports, err := freePortPairs(4, 10000)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	master, volume, filer, s3 := ports[0], ports[1], ports[2], ports[3]
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	server, err := startChild(filepath.Join(dir, "weed.log"), nil, weed, "server",
+		"-dir="+data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+		"-master.port="+strconv.Itoa(master), "-master.volumeSizeLimitMB=64",
+		"-volume.port="+strconv.Itoa(volume), "-volume.max=0",
+		"-filer", "-filer.port="+strconv.Itoa(filer),
+		"-s3", "-s3.port="+strconv.Itoa(s3), "-s3.config="+config)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// weed takes long to stop on SIGTERM: stop() kills it after stopTimeout.
+	tb.Cleanup(func() { server.stop(syscall.SIGTERM) })
+	store := &S3{URL: fmt.Sprintf("http://127.0.0.1:%d", s3), Endpoint: fmt.Sprintf("127.0.0.1:%d", s3), AccessKey: accessKey, SecretKey: secretKey}
+	// The gateway answers (403 to an unsigned request) once the filer behind it is up.
+	err = waitUntil(startTimeout, server, func() error {
+		response, err := http.Get(store.URL + "/")
+		if err != nil {
+			return err
+		}
+		response.Body.Close()
+		if response.StatusCode >= 500 {
+			return fmt.Errorf("GET / answered %s", response.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("SeaweedFS S3 on %s did not start: %v", store.URL, err)
+	}
+	return store
+}
+
+// freePortPairs finds n ports p on 127.0.0.1 such that p and p+offset are both free, below
+// 65536 - offset.
+func freePortPairs(n, offset int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for attempts := 0; len(ports) < n && attempts < 1000; attempts++ {
+		port := 20000 + int(uint(os.Getpid()+attempts*7919)%uint(65535-offset-20000))
+		first, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		second, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+offset))
+		if err != nil {
+			first.Close()
+			continue
+		}
+		listeners = append(listeners, first, second)
+		ports = append(ports, port)
+	}
+	if len(ports) < n {
+		return nil, fmt.Errorf("found only %d of %d free port pairs on 127.0.0.1", len(ports), n)
+	}
+	return ports, nil
+}
