@@ -100,7 +100,7 @@ func (d door) secret(t *testing.T, name, key string) string {
 // jobScript is the one container of a rendered Job: its interpreter, script and environment.
 type jobScript struct {
 	door, job string
-	command   []string          // interpreter and its flag, e.g. /bin/bash -c
+	command   []string // interpreter and its flag, e.g. /bin/bash -c
 	script    string
 	env       map[string]string // values, with secretKeyRefs resolved from the door's Secrets
 }
