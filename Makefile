@@ -49,6 +49,16 @@ snapshots: tools ## Update the charts' snapshot files after an intended change.
 
 ##@ Charts
 
+# The Philotes release whose SQL scripts the schema Job applies: the api image's version.
+PHILOTES_VERSION ?= v$(shell sed -n 's/^  tag: "\(.*\)"$$/\1/p' charts/philotes-api/values.yaml | head -n 1)
+SCHEMA_NAMESPACE ?= philotes-dev
+SCHEMA_CONFIGMAP := .cache/schema/philotes-schema.yaml
+
+.PHONY: schema-configmap
+schema-configmap: ## Write the ConfigMap of Philotes' SQL scripts (PHILOTES_VERSION's source archive, or a checkout in PHILOTES_SOURCE) for SCHEMA_NAMESPACE into .cache/schema/, to kubectl apply.
+	go run ./cmd/schemaconfigmap -namespace $(SCHEMA_NAMESPACE) -o $(SCHEMA_CONFIGMAP) \
+	  $(if $(PHILOTES_SOURCE),-source $(PHILOTES_SOURCE),-version $(PHILOTES_VERSION))
+
 .PHONY: docs
 docs: ## Regenerate every chart's values.schema.json and README parameter table from its documented values.yaml.
 	go run ./cmd/chartdoc

@@ -55,6 +55,9 @@ type Cluster struct {
 	dir       string
 	kubectl   string
 	processes []*process
+	// apiserverURL and caPEM are what a pod's ServiceAccount mount gives it.
+	apiserverURL string
+	caPEM        []byte
 
 	crdMutex      sync.Mutex
 	installedCRDs map[string][]string // by CRDs set, so shared clusters install each once
@@ -188,6 +191,7 @@ func start(binaries map[string]string, dir string) (c *Cluster, err error) {
 	if err := c.writeKubeconfig(apiserverURL, creds); err != nil {
 		return c, err
 	}
+	c.apiserverURL, c.caPEM = apiserverURL, creds.servingCertPEM
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(creds.servingCertPEM)
 	apiserverClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -109,4 +110,16 @@ func freePortPairs(n, offset int) ([]int, error) {
 		return nil, fmt.Errorf("found only %d of %d free port pairs on 127.0.0.1", len(ports), n)
 	}
 	return ports, nil
+}
+
+// HeadBucket asks whether a bucket exists with a request signed by the store's keys (curl's
+// AWS Signature V4), and returns the HTTP status: 200, 404, or 403 for wrong keys.
+func (s *S3) HeadBucket(bucket string) (int, error) {
+	curl := exec.Command("curl", "--silent", "--output", "/dev/null", "--write-out", "%{http_code}", "--max-time", "10",
+		"--head", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", s.AccessKey+":"+s.SecretKey, s.URL+"/"+bucket)
+	out, err := curl.Output()
+	if err != nil {
+		return 0, fmt.Errorf("curl --head %s/%s: %w", s.URL, bucket, err)
+	}
+	return strconv.Atoi(string(out))
 }
