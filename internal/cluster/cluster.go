@@ -15,9 +15,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/janovincze/philotes-deploy/internal/process"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
@@ -54,7 +56,7 @@ type Cluster struct {
 
 	dir       string
 	kubectl   string
-	processes []*process
+	processes []*process.Process
 	// apiserverURL and caPEM are what a pod's ServiceAccount mount gives it.
 	apiserverURL string
 	caPEM        []byte
@@ -135,7 +137,7 @@ func start(binaries map[string]string, dir string) (c *Cluster, err error) {
 		}
 	}()
 
-	ports, err := freePorts(3)
+	ports, err := process.FreePorts(3)
 	if err != nil {
 		return c, err
 	}
@@ -238,7 +240,7 @@ func start(binaries map[string]string, dir string) (c *Cluster, err error) {
 }
 
 func (c *Cluster) run(binaries map[string]string, name string, args ...string) error {
-	p, err := startProcess(c.dir, name, binaries[name], args...)
+	p, err := process.Start(filepath.Join(c.dir, name+".log"), nil, binaries[name], args...)
 	if err != nil {
 		return err
 	}
@@ -249,7 +251,8 @@ func (c *Cluster) run(binaries map[string]string, name string, args ...string) e
 // stop ends every process, newest first so that clients go before the servers.
 func (c *Cluster) stop() {
 	for i := len(c.processes) - 1; i >= 0; i-- {
-		c.processes[i].stop()
+		// etcd, the API server and kwok stop within seconds of SIGTERM.
+		c.processes[i].Stop(syscall.SIGTERM, 5*time.Second)
 	}
 	c.processes = nil
 }
@@ -261,7 +264,7 @@ func (c *Cluster) logOnFailure(tb testing.TB) {
 			return
 		}
 		for _, p := range c.processes {
-			tb.Log(p.logTail())
+			tb.Log(p.LogTail())
 		}
 	})
 }
@@ -273,8 +276,8 @@ func (c *Cluster) waitFor(what string, ready func() error) error {
 	for {
 		for _, p := range c.processes {
 			select {
-			case <-p.exited:
-				return fmt.Errorf("waiting for %s: %w", what, p.failure())
+			case <-p.Exited():
+				return fmt.Errorf("waiting for %s: %w", what, p.Failure())
 			default:
 			}
 		}
@@ -352,9 +355,9 @@ func (c *Cluster) kwokStages() (string, error) {
 func (c *Cluster) ResidentMemory() (int64, error) {
 	var total int64
 	for _, p := range c.processes {
-		bytes, err := residentBytes(p.cmd.Process.Pid)
+		bytes, err := process.ResidentBytes(p.Pid())
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", p.name, err)
+			return 0, fmt.Errorf("%s: %w", p.Name, err)
 		}
 		total += bytes
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/janovincze/philotes-deploy/internal/process"
 )
 
 // PodEvent is one change to a pod, as a watch reports it.
@@ -39,7 +41,7 @@ func (c *Cluster) WatchPods(tb testing.TB, namespace, selector string) *PodWatch
 	w := &PodWatch{ended: make(chan struct{})}
 	w.cmd = exec.Command(c.kubectl, c.kubectlArgs([]string{"get", "pods", "--namespace=" + namespace,
 		"--selector=" + selector, "--watch", "--output-watch-events", "--output=json"})...)
-	w.cmd.SysProcAttr = processAttributes()
+	w.cmd.SysProcAttr = process.Attributes(nil)
 	w.cmd.Stderr = &w.stderr
 	stdout, err := w.cmd.StdoutPipe()
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/janovincze/philotes-deploy/internal/process"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
@@ -73,24 +73,26 @@ func StartPostgreSQL(tb testing.TB, settings ...string) *PostgreSQL {
 	data := filepath.Join(dir, "data")
 	initdb := exec.Command(filepath.Join(binDir, "initdb"), "--pgdata", data, "--username", superuser,
 		"--pwfile", passwordFile, "--auth", "scram-sha-256", "--encoding", "UTF8", "--locale", "C", "--no-sync")
-	initdb.SysProcAttr = childAttributes(credential)
+	initdb.SysProcAttr = process.Attributes(credential)
 	if out, err := initdb.CombinedOutput(); err != nil {
 		tb.Fatalf("initdb: %v\n%s", err, out)
 	}
-	if p.Port, err = freePort(); err != nil {
+	ports, err := process.FreePorts(1)
+	if err != nil {
 		tb.Fatal(err)
 	}
+	p.Port = ports[0]
 	args := []string{"-D", data, "-c", "listen_addresses=127.0.0.1", "-c", "port=" + strconv.Itoa(p.Port),
 		"-c", "unix_socket_directories=" + dir, "-c", "wal_level=logical", "-c", "fsync=off"}
 	for _, setting := range settings {
 		args = append(args, "-c", setting)
 	}
-	server, err := startChild(filepath.Join(dir, "server.log"), credential, filepath.Join(binDir, "postgres"), args...)
+	server, err := process.Start(filepath.Join(dir, "server.log"), credential, filepath.Join(binDir, "postgres"), args...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	// SIGINT is PostgreSQL's fast shutdown: it ends the sessions and exits cleanly.
-	tb.Cleanup(func() { server.stop(syscall.SIGINT) })
+	tb.Cleanup(func() { server.Stop(syscall.SIGINT, stopTimeout) })
 	err = waitUntil(startTimeout, server, func() error {
 		return exec.Command(filepath.Join(binDir, "pg_isready"), "--host", p.Host, "--port", strconv.Itoa(p.Port), "--quiet").Run()
 	})
@@ -177,67 +179,8 @@ func chownAll(credential *syscall.Credential, paths ...string) error {
 	return nil
 }
 
-// childAttributes run a child in its own process group, as the given user, and kill it when
-// the test binary dies without running its cleanups.
-func childAttributes(credential *syscall.Credential) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: credential}
-}
-
-// child is a server process logging to a file.
-type child struct {
-	cmd     *exec.Cmd
-	logPath string
-	exited  chan struct{}
-	err     error
-}
-
-func startChild(logPath string, credential *syscall.Credential, binary string, args ...string) (*child, error) {
-	log, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(binary, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = childAttributes(credential)
-	if err := cmd.Start(); err != nil {
-		log.Close()
-		return nil, fmt.Errorf("starting %s: %w", filepath.Base(binary), err)
-	}
-	c := &child{cmd: cmd, logPath: logPath, exited: make(chan struct{})}
-	go func() {
-		c.err = cmd.Wait()
-		log.Close()
-		close(c.exited)
-	}()
-	return c, nil
-}
-
-// stop sends the signal to the process group and kills it after stopTimeout: a server that
-// does not stop in time (SeaweedFS ignores SIGTERM for long) must not outlive the test.
-func (c *child) stop(signal syscall.Signal) {
-	group := -c.cmd.Process.Pid
-	_ = syscall.Kill(group, signal)
-	select {
-	case <-c.exited:
-	case <-time.After(stopTimeout):
-		_ = syscall.Kill(group, syscall.SIGKILL)
-		<-c.exited
-	}
-	_ = syscall.Kill(group, syscall.SIGKILL)
-}
-
-// logTail is the end of the server's log, for a failure message.
-func (c *child) logTail() string {
-	data, _ := os.ReadFile(c.logPath)
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > 30 {
-		lines = lines[len(lines)-30:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // waitUntil polls ready until it succeeds, the server exits, or the timeout passes.
-func waitUntil(timeout time.Duration, server *child, ready func() error) error {
+func waitUntil(timeout time.Duration, server *process.Process, ready func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		err := ready()
@@ -245,23 +188,13 @@ func waitUntil(timeout time.Duration, server *child, ready func() error) error {
 			return nil
 		}
 		select {
-		case <-server.exited:
-			return fmt.Errorf("the server exited (%v):\n%s", server.err, server.logTail())
+		case <-server.Exited():
+			return server.Failure()
 		default:
 		}
 		if time.Now().After(deadline) {
-			return errors.Join(err, fmt.Errorf("not ready after %s:\n%s", timeout, server.logTail()))
+			return errors.Join(err, fmt.Errorf("not ready after %s:\n%s", timeout, server.LogTail()))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// freePort is a port on 127.0.0.1 that nothing listens on now.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

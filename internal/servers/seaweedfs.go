@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/janovincze/philotes-deploy/internal/process"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
@@ -52,7 +53,7 @@ func StartSeaweedFS(tb testing.TB, accessKey, secretKey string) *S3 {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		tb.Fatal(err)
 	}
-	server, err := startChild(filepath.Join(dir, "weed.log"), nil, weed, "server",
+	server, err := process.Start(filepath.Join(dir, "weed.log"), nil, weed, "server",
 		"-dir="+data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-master.port="+strconv.Itoa(master), "-master.volumeSizeLimitMB=64",
 		"-volume.port="+strconv.Itoa(volume), "-volume.max=0",
@@ -61,8 +62,8 @@ func StartSeaweedFS(tb testing.TB, accessKey, secretKey string) *S3 {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// weed takes long to stop on SIGTERM: stop() kills it after stopTimeout.
-	tb.Cleanup(func() { server.stop(syscall.SIGTERM) })
+	// weed takes long to stop on SIGTERM: Stop kills it after stopTimeout.
+	tb.Cleanup(func() { server.Stop(syscall.SIGTERM, stopTimeout) })
 	store := &S3{URL: fmt.Sprintf("http://127.0.0.1:%d", s3), Endpoint: fmt.Sprintf("127.0.0.1:%d", s3), AccessKey: accessKey, SecretKey: secretKey}
 	// The gateway answers (403 to an unsigned request) once the filer behind it is up.
 	err = waitUntil(startTimeout, server, func() error {

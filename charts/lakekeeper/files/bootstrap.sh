@@ -10,8 +10,9 @@ tmp=${TMPDIR:-/tmp}
 # The pod's ServiceAccount; tests point it at a token of their own.
 serviceaccount=${SERVICEACCOUNT_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
 
+# One line, whatever the message quotes (a server's multi-line answer included).
 fail() {
-  echo "lakekeeper bootstrap: $*" >&2
+  printf '%s\n' "$(printf '%s' "lakekeeper bootstrap: $*" | tr -s '\n\t ' '   ')" >&2
   exit 1
 }
 

@@ -4,8 +4,9 @@ set -eu
 # Scratch files: the pod's /tmp volume, or TMPDIR where one is set (the tests set their own).
 tmp=${TMPDIR:-/tmp}
 
+# One line, whatever the message quotes (a server's multi-line answer included).
 fail() {
-  echo "object store: $*" >&2
+  printf '%s\n' "$(printf '%s' "object store: $*" | tr -s '\n\t ' '   ')" >&2
   exit 1
 }
 

@@ -9,8 +9,9 @@ set -euo pipefail
 tmp=${TMPDIR:-/tmp}
 shopt -s nullglob
 
+# One line, whatever the message quotes (a server's multi-line answer included).
 fail() {
-  echo "philotes schema: $*" >&2
+  printf '%s\n' "$(printf '%s' "philotes schema: $*" | tr -s '\n\t ' '   ')" >&2
   exit 1
 }
 

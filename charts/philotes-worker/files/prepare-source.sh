@@ -3,8 +3,9 @@
 # Safe to run again. Runs as the admin role of the source (PGUSER), never as the worker.
 set -euo pipefail
 
+# One line, whatever the message quotes (a server's multi-line answer included).
 fail() {
-  echo "source ${SOURCE_NAME}: $*" >&2
+  printf '%s\n' "$(printf '%s' "source ${SOURCE_NAME}: $*" | tr -s '\n\t ' '   ')" >&2
   exit 1
 }
 
