@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/janovincze/philotes-deploy/internal/process"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
@@ -62,8 +63,9 @@ func StartSeaweedFS(tb testing.TB, accessKey, secretKey string) *S3 {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// weed takes long to stop on SIGTERM: Stop kills it after stopTimeout.
-	tb.Cleanup(func() { server.Stop(syscall.SIGTERM, stopTimeout) })
+	// weed does not exit within 15 s of SIGTERM, and its data is thrown away with the test:
+	// a short grace, then Stop kills its process group.
+	tb.Cleanup(func() { server.Stop(syscall.SIGTERM, 2*time.Second) })
 	store := &S3{URL: fmt.Sprintf("http://127.0.0.1:%d", s3), Endpoint: fmt.Sprintf("127.0.0.1:%d", s3), AccessKey: accessKey, SecretKey: secretKey}
 	// The gateway answers (403 to an unsigned request) once the filer behind it is up.
 	err = waitUntil(startTimeout, server, func() error {
@@ -83,8 +85,9 @@ func StartSeaweedFS(tb testing.TB, accessKey, secretKey string) *S3 {
 	return store
 }
 
-// freePortPairs finds n ports p on 127.0.0.1 such that p and p+offset are both free, below
-// 65536 - offset.
+// freePortPairs finds n ports p on 127.0.0.1 such that p and p+offset are both free: the
+// kernel picks p at random (so parallel tests do not collide), and p is kept only when
+// p+offset is free and a valid port.
 func freePortPairs(n, offset int) ([]int, error) {
 	var ports []int
 	var listeners []net.Listener
@@ -94,17 +97,20 @@ func freePortPairs(n, offset int) ([]int, error) {
 		}
 	}()
 	for attempts := 0; len(ports) < n && attempts < 1000; attempts++ {
-		port := 20000 + int(uint(os.Getpid()+attempts*7919)%uint(65535-offset-20000))
-		first, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		first, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, first)
+		port := first.Addr().(*net.TCPAddr).Port
+		if port+offset > 65535 {
 			continue
 		}
 		second, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+offset))
 		if err != nil {
-			first.Close()
 			continue
 		}
-		listeners = append(listeners, first, second)
+		listeners = append(listeners, second)
 		ports = append(ports, port)
 	}
 	if len(ports) < n {

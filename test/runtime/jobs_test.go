@@ -61,7 +61,8 @@ var doors = sync.OnceValues(func() ([]door, error) {
 	return out, nil
 })
 
-// forEachDoor runs a subtest per door; each starts its own servers, so doors never share state.
+// forEachDoor runs a parallel subtest per door; each starts its own servers and its scripts
+// write to their own TMPDIR, so doors never share state.
 func forEachDoor(t *testing.T, test func(t *testing.T, d door)) {
 	t.Helper()
 	for _, tool := range []string{"kustomize", "helm", "philotes-guardrails"} {
@@ -72,7 +73,10 @@ func forEachDoor(t *testing.T, test func(t *testing.T, d door)) {
 		t.Fatal(err)
 	}
 	for _, d := range all {
-		t.Run(d.name, func(t *testing.T) { test(t, d) })
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, d)
+		})
 	}
 }
 
