@@ -84,7 +84,7 @@ func benchmarkFleet(b *testing.B, sources int, run func() ([]byte, error)) {
 }
 
 // fleetValues is the umbrella values file with its first worker source
-// repeated under numbered names, each with its own network endpoint (the
+// repeated under numbered names and databases, each with its own network endpoint (the
 // charts give every source a NetworkPolicy endpoint source-<name>) and Secret.
 func fleetValues(b *testing.B, path string, sources int) []byte {
 	b.Helper()
@@ -112,6 +112,8 @@ func fleetValues(b *testing.B, path string, sources int) []byte {
 	for i := range fleet {
 		source := maps.Clone(template)
 		source["name"] = fmt.Sprintf("%s-%03d", name, i)
+		// Each its own database: the charts refuse two sources of one database name.
+		source["database"] = fmt.Sprintf("%s_%03d", template["database"], i)
 		if secret, ok := template["existingSecret"].(string); ok {
 			source["existingSecret"] = strings.Replace(secret, name, source["name"].(string), 1)
 		}
