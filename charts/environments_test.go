@@ -1,13 +1,12 @@
 package charts_test
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
 // policy is one column of the environment table in charts/philotes/README.md.
@@ -92,7 +91,7 @@ func TestResourcesGrowFromDevToProduction(t *testing.T) {
 					amounts := map[string]int64{}
 					for _, kind := range []string{"requests", "limits"} {
 						for resource, quantity := range manifests.StringMap(c, "resources", kind) {
-							amount, err := parseQuantity(quantity)
+							amount, err := testenv.MilliValue(quantity)
 							if err != nil {
 								t.Fatalf("%s in %s: %v", id, env, err)
 							}
@@ -118,23 +117,4 @@ func TestResourcesGrowFromDevToProduction(t *testing.T) {
 			}
 		}
 	})
-}
-
-// parseQuantity reads the CPU and memory quantities the values files use, in milli-units
-// for CPU and bytes for memory: only ordering within one resource matters.
-func parseQuantity(q string) (int64, error) {
-	units := []struct {
-		suffix string
-		factor int64
-	}{{"Gi", 1 << 30}, {"Mi", 1 << 20}, {"Ki", 1 << 10}, {"m", 1}, {"", 1000}}
-	for _, u := range units {
-		if number, ok := strings.CutSuffix(q, u.suffix); ok {
-			n, err := strconv.ParseInt(number, 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("quantity %q: %w", q, err)
-			}
-			return n * u.factor, nil
-		}
-	}
-	return 0, fmt.Errorf("quantity %q has an unknown unit", q)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/janovincze/philotes-deploy/internal/command"
 	"github.com/janovincze/philotes-deploy/internal/manifests"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -178,7 +179,7 @@ func (r rendering) objects(t *testing.T, helm string) manifests.Objects {
 func (r rendering) refusal(t *testing.T, helm string) string {
 	t.Helper()
 	out, err := r.run(helm)
-	var toolErr *testenv.ToolError
+	var toolErr *command.Error
 	if err == nil {
 		t.Fatalf("helm template %s was accepted, want it refused; it rendered %d bytes", r, len(out))
 	} else if !errors.As(err, &toolErr) {

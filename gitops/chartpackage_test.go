@@ -247,7 +247,7 @@ func compareObjects(t *testing.T, what string, flux, helmDoor map[string]*yaml.R
 			t.Errorf("%s does not render %s, which the Helm door does", what, id)
 		default:
 			if g, w := canonical(t, got), canonical(t, want); g != w {
-				t.Errorf("%s renders %s differently from the Helm door:\n%s", what, id, firstDifference(g, w))
+				t.Errorf("%s renders %s differently from the Helm door:\n%s", what, id, testenv.FirstDifference("Flux", g, "Helm door", w))
 			}
 		}
 	}

@@ -441,15 +441,3 @@ func mergeValuesLikeSourceController(base, override map[string]any) map[string]a
 	}
 	return out
 }
-
-// firstDifference shows where two renderings part, with a little context.
-func firstDifference(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range min(len(g), len(w)) {
-		if g[i] != w[i] {
-			from := max(0, i-3)
-			return fmt.Sprintf("line %d: Flux %q, Helm door %q; before it:\n%s", i+1, g[i], w[i], strings.Join(g[from:i], "\n"))
-		}
-	}
-	return fmt.Sprintf("Flux renders %d lines, the Helm door %d", len(g), len(w))
-}

@@ -90,7 +90,7 @@ func TestEveryOverlayBuildsIdenticallyWithHelm3AndHelm4(t *testing.T) {
 	forEachEnvironment(t, func(t *testing.T, env string) {
 		helm3, helm4 := kustomizeDoor(t, env, "helm3"), kustomizeDoor(t, env, "helm4")
 		if a, b := mustString(t, helm3), mustString(t, helm4); a != b {
-			t.Fatalf("overlays/%s differs between Helm 3 and Helm 4:\n%s", env, firstDifference(a, b))
+			t.Fatalf("overlays/%s differs between Helm 3 and Helm 4:\n%s", env, testenv.FirstDifference("Helm 3", a, "Helm 4", b))
 		}
 	})
 }
@@ -109,7 +109,7 @@ func TestRenderedManifestsAreTheOverlaysOutputByteForByte(t *testing.T) {
 			t.Fatal(err)
 		}
 		if string(out) != string(again) {
-			t.Fatalf("two builds of overlays/%s differ:\n%s", env, firstDifference(string(out), string(again)))
+			t.Fatalf("two builds of overlays/%s differ:\n%s", env, testenv.FirstDifference("first build", string(out), "second build", string(again)))
 		}
 		if !render.RenderedIsCurrent(root, env, out) {
 			t.Fatalf("rendered/%s is stale: run `make render`", env)
@@ -176,7 +176,7 @@ func TestBothDoorsRenderTheSameObjects(t *testing.T) {
 				continue
 			}
 			if helmObject != fromKustomize[key] {
-				t.Errorf("%s differs between the doors:\n%s", key, firstDifference(helmObject, fromKustomize[key]))
+				t.Errorf("%s differs between the doors:\n%s", key, testenv.FirstDifference("Helm door", helmObject, "Kustomize door", fromKustomize[key]))
 			}
 		}
 	})
@@ -254,7 +254,11 @@ func TestOverlayBuildsAgreeOnTheEnvironmentTable(t *testing.T) {
 				t.Fatalf("%s: the API container has no CPU request", env)
 			}
 			mu.Lock()
-			cpu[env] = millicores(t, request.YNode().Value)
+			millicores, err := testenv.MilliValue(request.YNode().Value)
+			if err != nil {
+				t.Fatalf("%s: the API container's CPU request: %v", env, err)
+			}
+			cpu[env] = millicores
 			mu.Unlock()
 		})
 	})
@@ -342,21 +346,6 @@ func intField(t *testing.T, n *yaml.RNode, path ...string) int {
 	return v
 }
 
-func millicores(t *testing.T, quantity string) int64 {
-	t.Helper()
-	var value float64
-	if strings.HasSuffix(quantity, "m") {
-		if _, err := fmt.Sscanf(quantity, "%fm", &value); err != nil {
-			t.Fatalf("cpu %q: %v", quantity, err)
-		}
-		return int64(value)
-	}
-	if _, err := fmt.Sscanf(quantity, "%f", &value); err != nil {
-		t.Fatalf("cpu %q: %v", quantity, err)
-	}
-	return int64(value * 1000)
-}
-
 func mustString(t *testing.T, nodes []*yaml.RNode) string {
 	t.Helper()
 	s, err := kio.StringAll(nodes)
@@ -373,23 +362,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// firstDifference shows the first differing line with a little context.
-func firstDifference(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			from := max(0, i-3)
-			return fmt.Sprintf("line %d\n  context: %s\n  first:  %q\n  second: %q", i+1, strings.Join(al[from:i], " | "), x, y)
-		}
-	}
-	return "(no difference)"
 }

@@ -8,7 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
+
+	"github.com/janovincze/philotes-deploy/internal/generated"
 )
 
 const (
@@ -60,11 +61,9 @@ func run(resultsPath, docPath string, check bool) error {
 
 // replaceSection puts content between the page's markers, keeping the rest.
 func replaceSection(page []byte, content string) ([]byte, error) {
-	text := string(page)
-	start := strings.Index(text, startMarker)
-	end := strings.Index(text, endMarker)
-	if start < 0 || end < start {
-		return nil, fmt.Errorf("no results section: the page needs the line %q followed later by %q", startMarker, endMarker)
+	out, err := generated.Splice(page, startMarker, endMarker, "\n\n"+content+"\n")
+	if err != nil {
+		return nil, fmt.Errorf("no results section: %w", err)
 	}
-	return []byte(text[:start] + startMarker + "\n\n" + content + "\n" + text[end:]), nil
+	return out, nil
 }

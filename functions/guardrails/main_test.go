@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/janovincze/philotes-deploy/internal/command"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -176,7 +177,7 @@ func TestKustomizeBuildFailsWhenTheFunctionRefusesAnAnnotation(t *testing.T) {
 
 	out, err := testenv.RunErr(dir, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
 
-	var toolErr *testenv.ToolError
+	var toolErr *command.Error
 	if !errors.As(err, &toolErr) {
 		t.Fatalf("kustomize build succeeded on a refused annotation; output:\n%s", out)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/janovincze/philotes-deploy/internal/command"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
@@ -89,7 +90,7 @@ func TestHelmRejectsMisspelledAndMistypedValuesNamingTheKeyInUmbrellaAndSubchart
 					}
 					return
 				}
-				var failed *testenv.ToolError
+				var failed *command.Error
 				if !errors.As(err, &failed) {
 					t.Fatalf("--set %s: want Helm to fail naming the key, got %v", tt.set, err)
 				}

@@ -1,9 +1,10 @@
 package chartdoc
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/janovincze/philotes-deploy/internal/generated"
 )
 
 // The README section between these markers is generated; the rest is prose.
@@ -83,20 +84,9 @@ func codeCell(s string) string {
 
 // spliceTable replaces the README's generated section with the table.
 func spliceTable(readme []byte, table string) ([]byte, error) {
-	start, end := []byte(tableStart), []byte(tableEnd)
-	for _, marker := range [][]byte{start, end} {
-		if n := bytes.Count(readme, marker); n != 1 {
-			return nil, fmt.Errorf("README.md must hold %s once, then %s once, around the parameter table (found %s %d times)",
-				tableStart, tableEnd, marker, n)
-		}
+	out, err := generated.Splice(readme, tableStart, tableEnd, "\n"+table)
+	if err != nil {
+		return nil, fmt.Errorf("README.md, around the parameter table: %w", err)
 	}
-	from, to := bytes.Index(readme, start)+len(start), bytes.Index(readme, end)
-	if to < from {
-		return nil, fmt.Errorf("README.md has %s before %s", tableEnd, tableStart)
-	}
-	var out bytes.Buffer
-	out.Write(readme[:from])
-	out.WriteString("\n" + table)
-	out.Write(readme[to:])
-	return out.Bytes(), nil
+	return out, nil
 }

@@ -1,13 +1,10 @@
 package cluster
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/janovincze/philotes-deploy/internal/command"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
@@ -17,16 +14,13 @@ import (
 func (c *Cluster) Helm(tb testing.TB, helm string, args ...string) []byte {
 	tb.Helper()
 	home := filepath.Join(c.dir, "helm")
-	cmd := exec.Command(helm, append(args, "--kubeconfig="+c.Kubeconfig)...)
-	cmd.Dir = testenv.RepoRoot()
-	cmd.Env = append(os.Environ(),
-		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
-		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
-		"HELM_DATA_HOME="+filepath.Join(home, "data"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("%s %s: %v\n%s", filepath.Base(helm), strings.Join(args, " "), err, stderr.String())
+	out, err := command.Run(testenv.RepoRoot(), []string{
+		"HELM_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"HELM_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"HELM_DATA_HOME=" + filepath.Join(home, "data"),
+	}, helm, append(args, "--kubeconfig="+c.Kubeconfig)...)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return stdout.Bytes()
+	return out
 }

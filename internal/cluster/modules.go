@@ -3,10 +3,10 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/janovincze/philotes-deploy/internal/command"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
@@ -31,9 +31,7 @@ func ModuleDir(tb testing.TB, module string) string {
 // moduleDir returns the module cache directory of a module at the version that
 // tools/<pinModule>/go.mod pins, downloading it when the cache does not have it.
 func moduleDir(pinModule, module string) (string, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", module)
-	cmd.Dir = filepath.Join(testenv.RepoRoot(), "tools", pinModule)
-	out, err := cmd.Output()
+	out, err := command.Run(filepath.Join(testenv.RepoRoot(), "tools", pinModule), nil, "go", "mod", "download", "-json", module)
 	// On failure go still prints the JSON, with the reason in its Error field.
 	var download struct {
 		Dir, Version, Error string
@@ -42,9 +40,6 @@ func moduleDir(pinModule, module string) (string, error) {
 		reason := download.Error
 		if reason == "" {
 			reason = fmt.Sprint(err, jsonErr)
-			if ee, ok := err.(*exec.ExitError); ok {
-				reason += ": " + string(ee.Stderr)
-			}
 		}
 		return "", fmt.Errorf("locating %s pinned in tools/%s/go.mod: %s", module, pinModule, reason)
 	}

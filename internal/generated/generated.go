@@ -6,6 +6,7 @@ package generated
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -53,4 +54,26 @@ func (f Files) Write(root string) ([]string, error) {
 		}
 	}
 	return stale, nil
+}
+
+// Splice replaces what stands between the start marker, which the text must hold exactly
+// once, and the first end marker after it with content, and keeps the markers and the rest:
+// the generated section of a hand-written page.
+func Splice(text []byte, start, end, content string) ([]byte, error) {
+	if n := bytes.Count(text, []byte(start)); n != 1 {
+		return nil, fmt.Errorf("the page must hold %s once, followed by %s (found %s %d times)", start, end, start, n)
+	}
+	from := bytes.Index(text, []byte(start)) + len(start)
+	to := bytes.Index(text[from:], []byte(end))
+	if to < 0 {
+		if bytes.Contains(text[:from], []byte(end)) {
+			return nil, fmt.Errorf("the page has %s before %s", end, start)
+		}
+		return nil, fmt.Errorf("the page has no %s after %s", end, start)
+	}
+	var out bytes.Buffer
+	out.Write(text[:from])
+	out.WriteString(content)
+	out.Write(text[from+to:])
+	return out.Bytes(), nil
 }

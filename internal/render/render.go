@@ -4,13 +4,10 @@
 package render
 
 import (
-	"bytes"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 
+	"github.com/janovincze/philotes-deploy/internal/command"
 	"github.com/janovincze/philotes-deploy/internal/envgen"
 )
 
@@ -54,13 +51,5 @@ func (t Tools) Umbrella(root, env string) ([]byte, error) {
 }
 
 func (t Tools) run(dir, name string, args ...string) ([]byte, error) {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PATH="+t.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.Bytes(), nil
+	return command.Run(dir, []string{"PATH=" + t.BinDir + string(os.PathListSeparator) + os.Getenv("PATH")}, name, args...)
 }

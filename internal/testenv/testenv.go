@@ -4,11 +4,15 @@ package testenv
 
 import (
 	"fmt"
+	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/janovincze/philotes-deploy/internal/command"
 )
 
 // RequireToolsEnv is set by `make test` (and so by CI). With it, a missing tool
@@ -72,27 +76,54 @@ func Run(tb testing.TB, dir, tool string, args ...string) []byte {
 	tb.Helper()
 	out, err := RunErr(dir, tool, args...)
 	if err != nil {
-		tb.Fatalf("%s %v: %v", filepath.Base(tool), args, err)
+		tb.Fatal(err)
 	}
 	return out
 }
 
-// RunErr executes a tool and returns its stdout; the error carries stderr.
+// RunErr executes a tool and returns its stdout; the error is a *command.Error with stderr.
 func RunErr(dir, tool string, args ...string) ([]byte, error) {
-	cmd := exec.Command(tool, args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return out, &ToolError{Err: ee, Stderr: string(ee.Stderr)}
+	return command.Run(dir, nil, tool, args...)
+}
+
+// FirstDifference shows where two texts part: the first differing line of each, named, with
+// the lines before it for context.
+func FirstDifference(aName, a, bName, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y || i >= len(al) || i >= len(bl) {
+			from := max(0, i-3)
+			return fmt.Sprintf("line %d: %s %q, %s %q; before it:\n%s", i+1, aName, x, bName, y, strings.Join(al[from:min(i, len(al))], "\n"))
+		}
 	}
-	return out, err
+	return "(no difference)"
 }
 
-// ToolError is a failed tool run with what it printed on stderr.
-type ToolError struct {
-	Err    error
-	Stderr string
+// MilliValue reads a Kubernetes quantity as the resources in the values files write it
+// ("250m", "1", "0.5", "512Mi", "2Gi") in thousandths of its unit: millicores for CPU,
+// milli-bytes for memory, so that quantities of one resource compare.
+func MilliValue(quantity string) (int64, error) {
+	units := []struct {
+		suffix string
+		factor float64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"m", 1e-3}}
+	number, factor := quantity, 1.0
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(quantity, u.suffix); ok {
+			number, factor = n, u.factor
+			break
+		}
+	}
+	value, err := strconv.ParseFloat(number, 64)
+	if err != nil || value < 0 {
+		return 0, fmt.Errorf("quantity %q: want a non-negative number with an optional unit (m, k, M, G, Ki, Mi, Gi, Ti)", quantity)
+	}
+	return int64(math.Round(value * factor * 1000)), nil
 }
-
-func (e *ToolError) Error() string { return e.Err.Error() + ": " + e.Stderr }
-func (e *ToolError) Unwrap() error { return e.Err }

@@ -1,19 +1,24 @@
 package guardrails
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/janovincze/philotes-deploy/internal/generated"
 )
 
 const readmePath = "../README.md"
 
-// embedPattern matches an example block of README.md: a marker naming a file
-// relative to the README, the file's content in a fence, an end marker.
-var embedPattern = regexp.MustCompile("(?s)<!-- embed (\\S+) -->\n(.*?)<!-- /embed -->")
+// embedPattern finds the example blocks of README.md: a marker naming a file relative to the
+// README, the file's content in a fence, an end marker.
+var embedPattern = regexp.MustCompile("<!-- embed (\\S+) -->")
+
+const embedEnd = "<!-- /embed -->"
 
 func fenced(path string, content []byte) string {
 	language := "text"
@@ -32,30 +37,29 @@ func TestReadmeExamplesAreCopiesOfTheTestdataFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := embedPattern.FindAllSubmatchIndex(readme, -1)
+	blocks := embedPattern.FindAllSubmatch(readme, -1)
 	if len(blocks) == 0 {
 		t.Fatal("README.md embeds no example")
 	}
-	var updated strings.Builder
-	last := 0
+	updated := readme
 	for _, block := range blocks {
-		path := string(readme[block[2]:block[3]])
+		path := string(block[1])
 		content, err := os.ReadFile(filepath.Join(filepath.Dir(readmePath), path))
 		if err != nil {
 			t.Errorf("README.md embeds %s: %v", path, err)
 			continue
 		}
-		want := fenced(path, content)
-		if got := string(readme[block[4]:block[5]]); got != want && !*update {
+		spliced, err := generated.Splice(updated, string(block[0]), embedEnd, "\n"+fenced(path, content))
+		if err != nil {
+			t.Fatalf("README.md's example %s: %v", path, err)
+		}
+		if !bytes.Equal(spliced, updated) && !*update {
 			t.Errorf("README.md's copy of %s is stale: run `go test ./functions/guardrails/guardrails -update`", path)
 		}
-		updated.Write(readme[last:block[4]])
-		updated.WriteString(want)
-		last = block[5]
+		updated = spliced
 	}
-	updated.Write(readme[last:])
 	if *update {
-		if err := os.WriteFile(readmePath, []byte(updated.String()), 0o644); err != nil {
+		if err := os.WriteFile(readmePath, updated, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
