@@ -29,7 +29,7 @@ func TestStagingAndProductionExposeOnlyAnAuthenticatedAPI(t *testing.T) {
 			t.Errorf("%s: PHILOTES_AUTH_ENABLED=%q PHILOTES_API_CORS_ORIGINS=%q: want authentication and named origins", env,
 				config["PHILOTES_AUTH_ENABLED"], config["PHILOTES_API_CORS_ORIGINS"])
 		}
-		vars := containerEnv(objects.Find("Deployment", "philotes-api"))
+		vars := containerEnv(t, objects.Find("Deployment", "philotes-api"))
 		for _, variable := range []string{"PHILOTES_AUTH_JWT_SECRET", "PHILOTES_AUTH_ADMIN_PASSWORD"} {
 			if _, ok := vars[variable]; !ok {
 				t.Errorf("the API reads no %s from its Secret", variable)

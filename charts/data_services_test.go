@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
 // secretValue decodes one key of a rendered Secret.
@@ -86,7 +87,7 @@ func TestDevPostgreSQLServesLogicalReplicationAndTheRolesTheChartsUse(t *testing
 		objects := environment("dev").objects(t, helm)
 		set := objects.Find("StatefulSet", "philotes-postgresql")
 		var args []string
-		_ = manifests.Decode(set, &args, "spec", "template", "spec", "containers", "[name=postgresql]", "args")
+		testenv.Decode(t, set, &args, "spec", "template", "spec", "containers", "[name=postgresql]", "args")
 		if !slices.Contains(args, "wal_level=logical") {
 			t.Errorf("PostgreSQL runs with %v, without wal_level=logical", args)
 		}
@@ -149,7 +150,7 @@ func TestDevObjectStoreServesTheKeysTheClientsUse(t *testing.T) {
 				t.Errorf("the keys in %s are not the ones the object store serves", client.secret)
 			}
 		}
-		bucket := containerEnv(jobOf(t, objects, "bucket"))["BUCKET"]
+		bucket := containerEnv(t, jobOf(t, objects, "bucket"))["BUCKET"]
 		worker := manifests.StringMap(objects.Find("ConfigMap", "philotes-worker-demo"), "data")
 		if bucket != worker["PHILOTES_STORAGE_BUCKET"] {
 			t.Errorf("the bucket Job creates %q, the worker writes to %q", bucket, worker["PHILOTES_STORAGE_BUCKET"])
@@ -209,7 +210,7 @@ func TestDataServicePersistenceIsAVolumeClaimInsteadOfAnEmptyDir(t *testing.T) {
 				}
 				set := r.objects(t, helm).OfKind("StatefulSet")[0]
 				var volumes []map[string]any
-				_ = manifests.Decode(set, &volumes, "spec", "template", "spec", "volumes")
+				testenv.Decode(t, set, &volumes, "spec", "template", "spec", "volumes")
 				emptyDirData := slices.ContainsFunc(volumes, func(v map[string]any) bool { return v["name"] == "data" && v["emptyDir"] != nil })
 				claim := manifests.String(set, "spec", "volumeClaimTemplates", "0", "metadata", "name") == "data"
 				if emptyDirData == persistent || claim != persistent {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -202,16 +203,18 @@ func TestProbesHitTheContractPathsAndPorts(t *testing.T) {
 				t.Errorf("%s: no probe contract for app %q", d.GetName(), app)
 				continue
 			}
+			checked := false
 			for _, c := range manifests.Containers(manifests.PodSpec(d)) {
 				if manifests.String(c, "name") != want.container {
 					continue
 				}
+				checked = true
 				ports := map[string]int{}
 				var declared []struct {
 					Name          string `json:"name"`
 					ContainerPort int    `json:"containerPort"`
 				}
-				_ = manifests.Decode(c, &declared, "ports")
+				testenv.Decode(t, c, &declared, "ports")
 				for _, p := range declared {
 					ports[p.Name] = p.ContainerPort
 				}
@@ -233,6 +236,10 @@ func TestProbesHitTheContractPathsAndPorts(t *testing.T) {
 				if manifests.Lookup(c, "lifecycle", "preStop", "exec") != nil {
 					t.Errorf("%s preStop uses exec: the image has no shell", d.GetName())
 				}
+			}
+			// A renamed container must not leave the probes unchecked.
+			if !checked {
+				t.Errorf("%s has no container %q whose probes the contract describes", d.GetName(), want.container)
 			}
 		}
 		if api := objects.Find("Deployment", "philotes-api"); api != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -33,7 +34,8 @@ func jobOf(t *testing.T, objects manifests.Objects, component string) *yaml.RNod
 
 // containerEnv maps the first container's variables to their values, or to
 // "secret:<name>/<key>" for a variable read from a Secret.
-func containerEnv(workload *yaml.RNode) map[string]string {
+func containerEnv(t *testing.T, workload *yaml.RNode) map[string]string {
+	t.Helper()
 	var env []struct {
 		Name      string
 		Value     string
@@ -41,7 +43,7 @@ func containerEnv(workload *yaml.RNode) map[string]string {
 			SecretKeyRef struct{ Name, Key string } `json:"secretKeyRef"`
 		} `json:"valueFrom"`
 	}
-	_ = manifests.Decode(manifests.Containers(manifests.PodSpec(workload))[0], &env, "env")
+	testenv.Decode(t, manifests.Containers(manifests.PodSpec(workload))[0], &env, "env")
 	out := map[string]string{}
 	for _, e := range env {
 		out[e.Name] = e.Value
@@ -53,8 +55,9 @@ func containerEnv(workload *yaml.RNode) map[string]string {
 }
 
 // secretOf is the Secret a Deployment reads its credentials from.
-func secretOf(objects manifests.Objects, deployment string) string {
-	refs := secretRefs(manifests.PodSpec(objects.Find("Deployment", deployment)))
+func secretOf(t *testing.T, objects manifests.Objects, deployment string) string {
+	t.Helper()
+	refs := secretRefs(t, manifests.PodSpec(objects.Find("Deployment", deployment)))
 	if len(refs) == 0 {
 		return ""
 	}
@@ -217,7 +220,7 @@ func TestTheSecretsAJobReadsExistBeforeIt(t *testing.T) {
 				objects := r.objects(t, helm)
 				for _, job := range objects.OfKind("Job") {
 					order := orderOf(t, job)
-					for _, name := range secretRefs(manifests.PodSpec(job)) {
+					for _, name := range secretRefs(t, manifests.PodSpec(job)) {
 						secret := objects.Find("Secret", name)
 						if secret == nil {
 							continue // an existing Secret
@@ -357,7 +360,7 @@ func TestSchemaJobAppliesTheOperatorsScriptsAsThePhilotesRole(t *testing.T) {
 	forEachEnvironment(t, func(t *testing.T, helm, env string) {
 		objects := environment(env).objects(t, helm)
 		job := jobOf(t, objects, "schema")
-		got := containerEnv(job)
+		got := containerEnv(t, job)
 		api := manifests.StringMap(objects.Find("ConfigMap", "philotes-api"), "data")
 		want := map[string]string{
 			"PGHOST":     api["PHILOTES_DB_HOST"],
@@ -366,7 +369,7 @@ func TestSchemaJobAppliesTheOperatorsScriptsAsThePhilotesRole(t *testing.T) {
 			"PGUSER":     api["PHILOTES_DB_USER"],
 			"PGSSLMODE":  api["PHILOTES_DB_SSLMODE"],
 			"PGOPTIONS":  "-c search_path=philotes,public",
-			"PGPASSWORD": "secret:" + secretOf(objects, "philotes-api") + "/database-password",
+			"PGPASSWORD": "secret:" + secretOf(t, objects, "philotes-api") + "/database-password",
 		}
 		for key, value := range want {
 			if got[key] != value {
@@ -374,7 +377,7 @@ func TestSchemaJobAppliesTheOperatorsScriptsAsThePhilotesRole(t *testing.T) {
 			}
 		}
 		var volumes []configMapVolume
-		_ = manifests.Decode(job, &volumes, "spec", "template", "spec", "volumes")
+		testenv.Decode(t, job, &volumes, "spec", "template", "spec", "volumes")
 		if !slices.Contains(volumes, configMapVolume{Name: "scripts", ConfigMap: configMapSource{Name: "philotes-schema", Optional: true}}) {
 			t.Errorf("%s does not mount the operator's ConfigMap philotes-schema (optional, so that its absence is reported by the script): %+v", job.GetName(), volumes)
 		}
@@ -403,7 +406,7 @@ func TestSourcePreparationIsOptInPerSource(t *testing.T) {
 		if len(jobs) != 1 {
 			t.Fatalf("dev should prepare its demo source once: %v", jobs.Names())
 		}
-		if refs := secretRefs(manifests.PodSpec(jobs[0])); !slices.Equal(refs, []string{"philotes-postgresql"}) {
+		if refs := secretRefs(t, manifests.PodSpec(jobs[0])); !slices.Equal(refs, []string{"philotes-postgresql"}) {
 			t.Errorf("the dev preparation reads %v, want the dev PostgreSQL's Secret", refs)
 		}
 		unprepared := environment("dev").with("worker.sources[1].name=orders", "worker.sources[1].database=orders", "worker.sources[1].user=u", "worker.sources[1].password=p")
@@ -423,7 +426,7 @@ func TestSourcePreparationRunsAsTheSourceAdminForItsWorker(t *testing.T) {
 		worker := deploymentsOf(objects, "philotes-worker")[0]
 		config := manifests.StringMap(objects.Find("ConfigMap", worker.GetName()), "data")
 		admin := strings.TrimPrefix(r.set[len(r.set)-1], "worker.sources[0].preparation.adminSecret=")
-		got := containerEnv(job)
+		got := containerEnv(t, job)
 		want := map[string]string{
 			"PGHOST":        config["PHILOTES_CDC_SOURCE_HOST"],
 			"PGDATABASE":    config["PHILOTES_CDC_SOURCE_DATABASE"],

@@ -36,7 +36,7 @@ func TestLakekeeperBootstrapCreatesTheWorkersWarehouse(t *testing.T) {
 	forEachEnvironment(t, func(t *testing.T, helm, env string) {
 		objects := environment(env).objects(t, helm)
 		job := jobOf(t, objects, "bootstrap")
-		vars := containerEnv(job)
+		vars := containerEnv(t, job)
 		var request struct {
 			Name    string `json:"warehouse-name"`
 			Profile struct {
@@ -71,7 +71,7 @@ func TestLakekeeperBootstrapCreatesTheWorkersWarehouse(t *testing.T) {
 		if request.Profile.Type != "s3" || request.Profile.STS {
 			t.Errorf("storage profile %+v: want s3 with static keys", request.Profile)
 		}
-		if refs := secretRefs(manifests.PodSpec(job)); len(refs) != 1 || refs[0] != secretOf(objects, "philotes-lakekeeper") {
+		if refs := secretRefs(t, manifests.PodSpec(job)); len(refs) != 1 || refs[0] != secretOf(t, objects, "philotes-lakekeeper") {
 			t.Errorf("%s reads the S3 keys from %v, want Lakekeeper's Secret", job.GetName(), refs)
 		}
 		if !environmentTable[env].networkPolicy {
@@ -121,7 +121,7 @@ func TestBootstrapJobMayWriteOnlyTheWarehouseConfigMap(t *testing.T) {
 		objects := environment(env).objects(t, helm)
 		job := jobOf(t, objects, "bootstrap")
 		account := manifests.String(manifests.PodSpec(job), "serviceAccountName")
-		configMap := containerEnv(job)["WAREHOUSE_CONFIGMAP"]
+		configMap := containerEnv(t, job)["WAREHOUSE_CONFIGMAP"]
 		binding := objects.Find("RoleBinding", account)
 		if binding == nil || manifests.String(binding, "roleRef", "name") != account ||
 			manifests.String(binding, "subjects", "[name="+account+"]", "kind") != "ServiceAccount" {

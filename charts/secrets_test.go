@@ -6,11 +6,13 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // secretRefs lists the Secrets a pod spec reads through env and envFrom.
-func secretRefs(podSpec *yaml.RNode) []string {
+func secretRefs(t *testing.T, podSpec *yaml.RNode) []string {
+	t.Helper()
 	var names []string
 	for _, c := range manifests.Containers(podSpec) {
 		var container struct {
@@ -27,7 +29,7 @@ func secretRefs(podSpec *yaml.RNode) []string {
 				} `json:"secretRef"`
 			} `json:"envFrom"`
 		}
-		_ = manifests.Decode(c, &container)
+		testenv.Decode(t, c, &container)
 		for _, e := range container.Env {
 			if name := e.ValueFrom.SecretKeyRef.Name; name != "" && !slices.Contains(names, name) {
 				names = append(names, name)
@@ -70,7 +72,7 @@ func TestExistingSecretsReplaceTheChartSecrets(t *testing.T) {
 			if deployment == nil {
 				t.Fatalf("no Deployment %s", workload)
 			}
-			if refs := secretRefs(manifests.PodSpec(deployment)); !slices.Equal(refs, []string{secret}) {
+			if refs := secretRefs(t, manifests.PodSpec(deployment)); !slices.Equal(refs, []string{secret}) {
 				t.Errorf("%s reads the Secrets %v, want only %s", workload, refs, secret)
 			}
 		}
@@ -80,7 +82,7 @@ func TestExistingSecretsReplaceTheChartSecrets(t *testing.T) {
 		}
 		for _, job := range objects.OfKind("Job") {
 			want := jobSecrets[manifests.String(job, "metadata", "labels", "app.kubernetes.io/component")]
-			if refs := secretRefs(manifests.PodSpec(job)); !slices.Equal(refs, []string{want}) {
+			if refs := secretRefs(t, manifests.PodSpec(job)); !slices.Equal(refs, []string{want}) {
 				t.Errorf("%s reads the Secrets %v, want only %q", job.GetName(), refs, want)
 			}
 		}

@@ -95,6 +95,13 @@ func (c *Cluster) CreateNamespace(tb testing.TB, name string, labels map[string]
 	c.ApplyManifest(tb, manifest.String())
 }
 
+// CreateRestrictedNamespace creates a namespace whose Pod Security admission enforces the
+// restricted standard, as the deployment's own namespaces do.
+func (c *Cluster) CreateRestrictedNamespace(tb testing.TB, name string) {
+	tb.Helper()
+	c.CreateNamespace(tb, name, map[string]string{"pod-security.kubernetes.io/enforce": "restricted"})
+}
+
 // UseNamespace claims a namespace name for the test, for manifests that create
 // the namespace themselves: it waits until an earlier test's namespace of that
 // name is gone, and deletes the namespace when this test ends.

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/command"
+	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // RequireToolsEnv is set by `make test` (and so by CI). With it, a missing tool
@@ -65,10 +67,17 @@ func Tool(tb testing.TB, name string) string {
 // it, or fails it under `make test` (RequireToolsEnv), where nothing may be skipped.
 func Missing(tb testing.TB, what, target string) {
 	tb.Helper()
+	SkipUnlessRequired(tb, "%s is missing: `make %s` provides it (as does `make test`)", what, target)
+}
+
+// SkipUnlessRequired skips the test with the reason, or fails it with the same reason under
+// `make test` (RequireToolsEnv), so that a CI run can never pass by skipping.
+func SkipUnlessRequired(tb testing.TB, format string, args ...any) {
+	tb.Helper()
 	if os.Getenv(RequireToolsEnv) != "" {
-		tb.Fatalf("%s is missing: `make %s` provides it", what, target)
+		tb.Fatalf(format, args...)
 	}
-	tb.Skipf("%s is missing: run `make %s` (or `make test`, which provides everything)", what, target)
+	tb.Skipf(format, args...)
 }
 
 // Run executes a tool and returns its stdout, failing the test with stderr on error.
@@ -126,4 +135,13 @@ func MilliValue(quantity string) (int64, error) {
 		return 0, fmt.Errorf("quantity %q: want a non-negative number with an optional unit (m, k, M, G, Ki, Mi, Gi, Ti)", quantity)
 	}
 	return int64(math.Round(value * factor * 1000)), nil
+}
+
+// Decode is manifests.Decode that fails the test on error: a missing field or a value of
+// another type must fail the check that reads it, not pass as an empty value.
+func Decode(tb testing.TB, node *yaml.RNode, v any, fields ...string) {
+	tb.Helper()
+	if err := manifests.Decode(node, v, fields...); err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -111,7 +111,7 @@ func doors() []door {
 			helm := testenv.Tool(t, helm)
 			// As the README instructs: the namespace exists, labelled, before the
 			// release is installed into it.
-			restrictedNamespace(t, c, namespace)
+			c.CreateRestrictedNamespace(t, namespace)
 			c.Helm(t, helm, "install", render.ReleaseName, "charts/philotes",
 				"--namespace", namespace, "--values", "charts/philotes/values-"+env+".yaml")
 			manifests := c.Helm(t, helm, "get", "manifest", render.ReleaseName, "--namespace", namespace)

@@ -24,7 +24,7 @@ func TestUpgradingFromThePreviousRenderedVersionAppliesWithoutImmutableFieldErro
 			dir := path.Join(render.RenderedDir, env)
 			previous, err := previousRenderedVersion(testenv.RepoRoot(), dir)
 			if errors.Is(err, errNoPreviousVersion) {
-				t.Skipf("no upgrade to check: %v", err)
+				testenv.SkipUnlessRequired(t, "no upgrade to check (a shallow clone? the test reads the history of %s): %v", dir, err)
 			}
 			if err != nil {
 				t.Fatal(err)

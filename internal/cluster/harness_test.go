@@ -1,8 +1,11 @@
-package e2e
+// Tests of the harness itself: the control plane the other tests install into is the pinned
+// release, serves the operators' CRDs, enforces Pod Security and drains like a real one.
+package cluster_test
 
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -109,15 +112,10 @@ spec:
 `, namespace, name, replicas) + restrictedPodSpec
 }
 
-func restrictedNamespace(t *testing.T, c *cluster.Cluster, name string) {
-	t.Helper()
-	c.CreateNamespace(t, name, map[string]string{"pod-security.kubernetes.io/enforce": "restricted"})
-}
-
 func TestARestrictedNamespaceRunsCompliantWorkloadsAndRejectsAnUnconfinedPod(t *testing.T) {
 	c := shared.Cluster(t)
 	const namespace = "psa-restricted"
-	restrictedNamespace(t, c, namespace)
+	c.CreateRestrictedNamespace(t, namespace)
 	c.ApplyManifest(t, restrictedDeployment(namespace, "web", 3)+`---
 apiVersion: batch/v1
 kind: Job
@@ -161,7 +159,7 @@ spec:
 func TestDrainingANodeReschedulesItsPodsOntoTheOtherZones(t *testing.T) {
 	c := shared.Cluster(t)
 	const namespace = "drain"
-	restrictedNamespace(t, c, namespace)
+	c.CreateRestrictedNamespace(t, namespace)
 	c.ApplyManifest(t, restrictedDeployment(namespace, "web", 3)+`---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -186,4 +184,13 @@ spec:
 	if len(nodes) != 3 || slices.Contains(nodes, drained) {
 		t.Errorf("after draining %s the web pods run on %v, want 3 pods on the other nodes", drained, nodes)
 	}
+}
+
+// shared is one cluster for the harness tests, started by the first that needs it.
+var shared cluster.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	shared.Stop()
+	os.Exit(code)
 }
