@@ -74,7 +74,8 @@ GUARDRAILS_SOURCES := $(shell find functions/guardrails -name '*.go' -not -name 
 .PHONY: guardrails
 guardrails: $(BIN)/philotes-guardrails ## Build the philotes-guardrails KRM function into .bin/, where kustomize finds it on PATH.
 
-$(BIN)/philotes-guardrails: $(GUARDRAILS_SOURCES) go.mod go.sum
+# README.md is embedded: its contract sections are the --help text.
+$(BIN)/philotes-guardrails: $(GUARDRAILS_SOURCES) functions/guardrails/README.md go.mod go.sum
 	go build -o $@ ./functions/guardrails
 
 # Long enough to explore around the committed seed corpus on every CI run,

@@ -3,6 +3,7 @@ package guardrails
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
@@ -53,12 +54,39 @@ func policyResults(config *yaml.RNode, err error) framework.Results {
 	return results
 }
 
+// helpSections are the README sections that make up --help: the contract a user writes
+// against, kept in one place.
+var helpSections = []string{"## Annotations (the contract)", "## Configuration: GuardrailPolicy"}
+
+// Help is the long help text: the README's contract sections, as written there.
+func Help(readme string) (string, error) {
+	var parts []string
+	for _, heading := range helpSections {
+		start := strings.Index(readme, "\n"+heading+"\n")
+		if start < 0 {
+			return "", fmt.Errorf("README.md has no section %q for --help", heading)
+		}
+		section := readme[start+1:]
+		if end := strings.Index(section[len(heading):], "\n## "); end >= 0 {
+			section = section[:len(heading)+end]
+		}
+		parts = append(parts, strings.TrimSpace(section))
+	}
+	return strings.Join(parts, "\n\n"), nil
+}
+
 // NewCommand is the philotes-guardrails command line: a ResourceList on stdin
 // (how kustomize runs it), or `philotes-guardrails config.yaml resources.yaml...`.
-func NewCommand() *cobra.Command {
+// Its --help shows the contract sections of readme (README.md, embedded by main).
+func NewCommand(readme string) (*cobra.Command, error) {
+	long, err := Help(readme)
+	if err != nil {
+		return nil, err
+	}
 	cmd := command.Build(Processor{}, command.StandaloneEnabled, true)
 	cmd.Use = "philotes-guardrails [CONFIG.yaml [RESOURCES.yaml...]]"
 	cmd.Short = "Add PodDisruptionBudgets, NetworkPolicies and KEDA ScaledObjects to annotated workloads"
+	cmd.Long = cmd.Short + "\n\n" + long
 	run := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		err := run(c, args)
@@ -68,5 +96,5 @@ func NewCommand() *cobra.Command {
 		}
 		return err
 	}
-	return cmd
+	return cmd, nil
 }

@@ -3,6 +3,7 @@ package guardrails
 import (
 	"bytes"
 	"flag"
+	"github.com/spf13/cobra"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,7 @@ func TestEveryTestdataCaseProducesItsExpectedOutputOrErrors(t *testing.T) {
 	if *update {
 		writeExpectedOutputs(t)
 	}
-	checker := frameworktestutil.CommandResultsChecker{Command: NewCommand}
+	checker := frameworktestutil.CommandResultsChecker{Command: func() *cobra.Command { return newTestCommand(t) }}
 	checker.Assert(t)
 }
 
@@ -58,7 +59,7 @@ func testCases(t *testing.T, expectation string) []string {
 func runCommand(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	cmd := NewCommand()
+	cmd := newTestCommand(t)
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
@@ -103,4 +104,21 @@ func TestRunningOnItsOwnOutputChangesNoByte(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readmeFile is the README's absolute path, taken before the checker changes directory.
+var readmeFile, _ = filepath.Abs(readmePath)
+
+// newTestCommand is the command as main builds it, from the README beside the package.
+func newTestCommand(t *testing.T) *cobra.Command {
+	t.Helper()
+	readme, err := os.ReadFile(readmeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := NewCommand(string(readme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }

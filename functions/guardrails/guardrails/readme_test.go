@@ -90,3 +90,29 @@ func TestReadmeDocumentsEveryConfigFieldAnnotationAndBehaviour(t *testing.T) {
 		}
 	}
 }
+
+// --help is the README's contract, from the README itself; a README without those sections
+// cannot build the command.
+func TestHelpIsTheReadmesContract(t *testing.T) {
+	readme, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	help, err := Help(string(readme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Annotations (the contract)", "guardrails.philotes.io/max-unavailable", "## Configuration: GuardrailPolicy", "spec.keda.pollingInterval"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"## Examples", "## Environment policy"} {
+		if strings.Contains(help, unwanted) {
+			t.Errorf("--help holds %q, beyond the contract", unwanted)
+		}
+	}
+	if _, err := Help("# philotes-guardrails\n"); err == nil || !strings.Contains(err.Error(), `no section "## Annotations (the contract)"`) {
+		t.Errorf("a README without the contract: %v", err)
+	}
+}
