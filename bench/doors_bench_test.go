@@ -172,9 +172,9 @@ func unguardedRoot(b *testing.B, root, env string) string {
 	readYAML(b, filepath.Join(root, "overlays", env, "kustomization.yaml"), &kustomization)
 	delete(kustomization, "transformers")
 	delete(kustomization, "validators")
-	m := newMirror(b, root)
-	m.replace(b, "overlays/"+env+"/kustomization.yaml", marshalYAML(b, kustomization))
-	return m.root
+	m := testenv.NewMirror(b, root)
+	m.Replace(b, "overlays/"+env+"/kustomization.yaml", marshalYAML(b, kustomization))
+	return m.Root
 }
 
 // functionInput is the ResourceList kustomize hands the function in

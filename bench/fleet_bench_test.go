@@ -41,20 +41,15 @@ func BenchmarkFleetHelmDoor(b *testing.B) {
 func forEachFleet(b *testing.B, benchmark func(b *testing.B, root string, sources int)) {
 	for _, sources := range fleetSizes {
 		b.Run(fmt.Sprintf("sources=%d", sources), func(b *testing.B) {
-			m := newMirror(b, testenv.RepoRoot())
+			m := testenv.NewMirror(b, testenv.RepoRoot())
 			valuesFile := "charts/philotes/values-" + fleetEnvironment + ".yaml"
-			m.replace(b, valuesFile, fleetValues(b, filepath.Join(m.source, valuesFile), sources))
-			files, err := envgen.Generate(m.root)
+			m.Replace(b, valuesFile, fleetValues(b, filepath.Join(m.Source, valuesFile), sources))
+			files, err := envgen.Generate(m.Root)
 			if err != nil {
 				b.Fatal(err)
 			}
-			overlay := "overlays/" + fleetEnvironment + "/"
-			for name, content := range files {
-				if strings.HasPrefix(name, overlay) {
-					m.replace(b, name, content)
-				}
-			}
-			benchmark(b, m.root, sources)
+			m.ReplaceAll(b, files, "overlays/"+fleetEnvironment+"/")
+			benchmark(b, m.Root, sources)
 		})
 	}
 }

@@ -312,7 +312,7 @@ func TestFloatingImageTagsAreRefusedInStagingAndProduction(t *testing.T) {
 func TestEgressToAnyAddressNeedsAnExplicitAllowance(t *testing.T) {
 	forEachHelm(t, func(t *testing.T, helm string) {
 		open := environment("staging").with("global.networkPolicy.endpoints.object-store.cidrs={0.0.0.0/0}")
-		open.expectRefusal(t, helm, "global.networkPolicy.endpoints.object-store.cidrs contains 0.0.0.0/0", "allowAnyDestination")
+		open.expectRefusal(t, helm, `global.networkPolicy.endpoints.object-store.cidrs[0] "0.0.0.0/0" opens egress to any address`, "allowAnyDestination")
 		allowed := open.with("global.networkPolicy.endpoints.object-store.allowAnyDestination=true").objects(t, helm)
 		if allowed.Find("NetworkPolicy", "philotes-lakekeeper") == nil {
 			t.Errorf("with allowAnyDestination the NetworkPolicies should render: %v", allowed.IDs())

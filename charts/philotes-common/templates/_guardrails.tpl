@@ -95,11 +95,17 @@ Input: dict "name" <workload> "endpoint" <endpoint name> "endpoints" <the endpoi
 {{- if $endpoint.namespace -}}
 {{- fail (printf "%s: %s.namespace only applies to pods, not to cidrs" .name $field) -}}
 {{- end -}}
-{{- range $endpoint.cidrs -}}
-{{- if and (has . (list "0.0.0.0/0" "::/0")) (not $endpoint.allowAnyDestination) -}}
-{{- fail (printf "%s: %s.cidrs contains %s, which opens egress to any address; list the real ranges or set %s.allowAnyDestination: true" $.name $field . $field) -}}
+{{- range $index, $cidr := $endpoint.cidrs -}}
+{{- $cidrField := printf "%s.cidrs[%d]" $field $index -}}
+{{- if and (eq (regexReplaceAll "^.*/" $cidr "") "0") (not $endpoint.allowAnyDestination) -}}
+{{- fail (printf "%s: %s %q opens egress to any address; list the real ranges or set %s.allowAnyDestination: true" $.name $cidrField $cidr $field) -}}
 {{- end -}}
-{{- $peers = append $peers (dict "ipBlock" (dict "cidr" .)) -}}
+{{- with include "philotes-common.ipv4NetworkAddress" $cidr -}}
+{{- if ne . $cidr -}}
+{{- fail (printf "%s: %s %q has host bits set; use %s" $.name $cidrField $cidr .) -}}
+{{- end -}}
+{{- end -}}
+{{- $peers = append $peers (dict "ipBlock" (dict "cidr" $cidr)) -}}
 {{- end -}}
 {{- else -}}
 {{- $peer := dict "podSelector" (dict "matchLabels" $endpoint.pods) -}}
@@ -109,6 +115,30 @@ Input: dict "name" <workload> "endpoint" <endpoint name> "endpoints" <the endpoi
 {{- $peers = append $peers $peer -}}
 {{- end -}}
 {{- toJson (dict "to" $peers "ports" (list (include "philotes-common.networkPort" $endpoint | fromJson))) -}}
+{{- end -}}
+
+{{/*
+An IPv4 prefix with its host bits cleared ("10.0.0.7/24" gives "10.0.0.0/24"), as the guardrail
+function requires its cidrs; empty for anything else (the schema checks the syntax).
+*/}}
+{{- define "philotes-common.ipv4NetworkAddress" -}}
+{{- if regexMatch "^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$" . -}}
+{{- $prefix := splitList "/" . -}}
+{{- $address := 0 -}}
+{{- range splitList "." (first $prefix) -}}
+{{- $address = add (mul $address 256) (atoi .) -}}
+{{- end -}}
+{{- $block := 1 -}}
+{{- range until (sub 32 (atoi (last $prefix)) | int) -}}
+{{- $block = mul $block 2 -}}
+{{- end -}}
+{{- $network := sub $address (mod $address $block) -}}
+{{- $octets := list -}}
+{{- range $shift := list 16777216 65536 256 1 -}}
+{{- $octets = append $octets (toString (mod (div $network $shift) 256)) -}}
+{{- end -}}
+{{- printf "%s/%s" (join "." $octets) (last $prefix) -}}
+{{- end -}}
 {{- end -}}
 
 {{/*

@@ -1,4 +1,4 @@
-package bench
+package testenv
 
 import (
 	"errors"
@@ -9,31 +9,33 @@ import (
 	"testing"
 )
 
-// mirror is a temporary stand-in for the repository: every directory is a
+// Mirror is a temporary stand-in for the repository: every directory is a
 // symlink into the real tree until a file in it is replaced, and then only the
 // directories on that file's path become real (their files copied, their
 // subdirectories linked). Overlays must sit two levels below the root
 // for their relative paths, so a variant of an overlay (more sources, no
 // function) needs a whole root; a mirror gives it one without writing into the
 // repository, and the test's temporary directory takes it away afterwards.
-type mirror struct {
-	source string
-	root   string
+type Mirror struct {
+	// Source is the tree mirrored, Root the mirror.
+	Source string
+	Root   string
 }
 
-func newMirror(tb testing.TB, source string) mirror {
+// NewMirror mirrors source in the test's temporary directory.
+func NewMirror(tb testing.TB, source string) Mirror {
 	tb.Helper()
-	m := mirror{source: source, root: filepath.Join(tb.TempDir(), "repo")}
-	if err := ownDirectory(m.root, m.source); err != nil {
+	m := Mirror{Source: source, Root: filepath.Join(tb.TempDir(), "repo")}
+	if err := ownDirectory(m.Root, m.Source); err != nil {
 		tb.Fatal(err)
 	}
 	return m
 }
 
-// replace writes content at rel (a slash path) in the mirror only.
-func (m mirror) replace(tb testing.TB, rel string, content []byte) {
+// Replace writes content at rel (a slash path) in the mirror only.
+func (m Mirror) Replace(tb testing.TB, rel string, content []byte) {
 	tb.Helper()
-	dir, source := m.root, m.source
+	dir, source := m.Root, m.Source
 	segments := strings.Split(rel, "/")
 	for _, segment := range segments[:len(segments)-1] {
 		dir, source = filepath.Join(dir, segment), filepath.Join(source, segment)
@@ -41,7 +43,7 @@ func (m mirror) replace(tb testing.TB, rel string, content []byte) {
 			tb.Fatal(err)
 		}
 	}
-	target := filepath.Join(m.root, filepath.FromSlash(rel))
+	target := filepath.Join(m.Root, filepath.FromSlash(rel))
 	// An entry that is a link in the source is unlinked, never written through.
 	if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		tb.Fatal(err)
@@ -93,31 +95,13 @@ func ownDirectory(dir, source string) error {
 	return nil
 }
 
-func TestMirrorReplacesAFileWithoutWritingIntoTheSource(t *testing.T) {
-	source := t.TempDir()
-	for name, content := range map[string]string{"overlays/prod/values.yaml": "sources: 1\n", "overlays/prod/kustomization.yaml": "namespace: prod\n", "charts/chart.yaml": "name: c\n"} {
-		path := filepath.Join(source, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
+// ReplaceAll writes every file whose path starts with prefix into the mirror only: the files
+// `make generate` would write (envgen.Generate of the mirror), for a variant of the values.
+func (m Mirror) ReplaceAll(tb testing.TB, files map[string][]byte, prefix string) {
+	tb.Helper()
+	for name, content := range files {
+		if strings.HasPrefix(name, prefix) {
+			m.Replace(tb, name, content)
 		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m := newMirror(t, source)
-	m.replace(t, "overlays/prod/values.yaml", []byte("sources: 100\n"))
-
-	for path, want := range map[string]string{
-		filepath.Join(source, "overlays/prod/values.yaml"):        "sources: 1\n",
-		filepath.Join(m.root, "overlays/prod/values.yaml"):        "sources: 100\n",
-		filepath.Join(m.root, "overlays/prod/kustomization.yaml"): "namespace: prod\n",
-		filepath.Join(m.root, "charts/chart.yaml"):                "name: c\n",
-	} {
-		if got, err := os.ReadFile(path); err != nil || string(got) != want {
-			t.Errorf("%s = %q (%v), want %q", path, got, err, want)
-		}
-	}
-	if info, err := os.Lstat(filepath.Join(m.root, "charts")); err != nil || info.Mode()&fs.ModeSymlink == 0 {
-		t.Errorf("charts/ should stay a link into the source: %v %v", info, err)
 	}
 }
