@@ -31,8 +31,9 @@ test: tools $(BIN)/philotes-guardrails cluster-tools runtime-deps verify ## Run 
 	$(GO_TEST_ENV) go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: generate
-generate: docs ## Regenerate what derives from the values files: chart schemas and READMEs, overlay inputs.
+generate: docs ## Regenerate what derives from the values files and the Go types: chart schemas and READMEs, overlay inputs, the function's published definition.
 	go run ./cmd/envgen
+	go run ./cmd/fndefinition
 
 .PHONY: verify
 verify: tools $(BIN)/philotes-guardrails docs-check ## Fail when anything generated or rendered is stale, or Go code is unformatted or vetted wrong.
@@ -40,6 +41,7 @@ verify: tools $(BIN)/philotes-guardrails docs-check ## Fail when anything genera
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
 	go run ./cmd/envgen -check
+	go run ./cmd/fndefinition -check
 	go run ./cmd/render -check -bin $(BIN)
 	go run ./bench/benchdoc -check -results $(BENCH_RESULTS)
 
