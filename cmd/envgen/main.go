@@ -26,16 +26,5 @@ func run(root string, check bool) error {
 	if err != nil {
 		return err
 	}
-	if check {
-		stale, err := files.Stale(root)
-		if err == nil && len(stale) > 0 {
-			err = fmt.Errorf("stale generated files (run `make generate`): %v", stale)
-		}
-		return err
-	}
-	written, err := files.Write(root)
-	for _, name := range written {
-		fmt.Println("wrote", name)
-	}
-	return err
+	return files.Sync(root, check, "generate", os.Stdout)
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -76,4 +77,22 @@ func Splice(text []byte, start, end, content string) ([]byte, error) {
 	out.WriteString(content)
 	out.Write(text[from+to:])
 	return out.Bytes(), nil
+}
+
+// Sync is what a generator command does with its files: with check, nothing is written and
+// the stale files are an error naming the make target that regenerates them; otherwise the
+// stale files are written and listed on out.
+func (f Files) Sync(root string, check bool, target string, out io.Writer) error {
+	if check {
+		stale, err := f.Stale(root)
+		if err == nil && len(stale) > 0 {
+			err = fmt.Errorf("stale generated files (run `make %s`): %v", target, stale)
+		}
+		return err
+	}
+	written, err := f.Write(root)
+	for _, name := range written {
+		fmt.Fprintln(out, "wrote", name)
+	}
+	return err
 }
