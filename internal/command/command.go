@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,13 @@ func (e *Error) Unwrap() error { return e.Err }
 // non-zero) is an *Error carrying stderr; stdout is returned either way, as some programs
 // (go mod download -json) print their answer even when they fail.
 func Run(dir string, env []string, name string, args ...string) ([]byte, error) {
+	return RunWithInput(dir, env, nil, name, args...)
+}
+
+// RunWithInput is Run with stdin read from input (nil: no input).
+func RunWithInput(dir string, env []string, input io.Reader, name string, args ...string) ([]byte, error) {
 	cmd := exec.Command(name, args...)
+	cmd.Stdin = input
 	cmd.Dir = dir
 	if len(env) > 0 {
 		cmd.Env = append(cmd.Environ(), env...)

@@ -7,7 +7,6 @@
 package servers
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/janovincze/philotes-deploy/internal/command"
 	"github.com/janovincze/philotes-deploy/internal/process"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
@@ -122,15 +122,10 @@ func (p *PostgreSQL) Query(tb testing.TB, database, sql string) string {
 // QueryAs runs SQL as a role; the error carries psql's stderr.
 func (p *PostgreSQL) QueryAs(database, user, password, sql string) (string, error) {
 	// On stdin, not as --command: each statement then runs on its own, as CREATE DATABASE must.
-	psql := exec.Command(filepath.Join(p.BinDir, "psql"), "--no-psqlrc", "--quiet", "--tuples-only", "--no-align",
-		"--set", "ON_ERROR_STOP=1", "--file", "-")
-	psql.Env = append(os.Environ(), p.Env(database, user, password)...)
-	psql.Stdin = strings.NewReader(sql)
-	var stderr bytes.Buffer
-	psql.Stderr = &stderr
-	out, err := psql.Output()
+	out, err := command.RunWithInput("", p.Env(database, user, password), strings.NewReader(sql),
+		filepath.Join(p.BinDir, "psql"), "--no-psqlrc", "--quiet", "--tuples-only", "--no-align", "--set", "ON_ERROR_STOP=1", "--file", "-")
 	if err != nil {
-		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+		return "", err
 	}
 	return strings.TrimRight(string(out), "\n"), nil
 }

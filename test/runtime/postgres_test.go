@@ -171,8 +171,10 @@ func TestSourcePreparationCreatesAWal2jsonSlotThatStreams(t *testing.T) {
 		if strings.Contains(first.stdout, "wal_sender_timeout") {
 			t.Errorf("the dev server keeps the worker connected, yet the Job warns:\n%s", first)
 		}
-		server.QueryAs("demo", "philotes_replication", d.secret(t, "philotes-worker-demo", "source-password"),
-			"CREATE TABLE items (id int PRIMARY KEY, note text); INSERT INTO items VALUES (1, 'streamed through wal2json')")
+		if _, err := server.QueryAs("demo", "philotes_replication", d.secret(t, "philotes-worker-demo", "source-password"),
+			"CREATE TABLE items (id int PRIMARY KEY, note text); INSERT INTO items VALUES (1, 'streamed through wal2json')"); err != nil {
+			t.Fatalf("as the worker's role, with its rendered password: %v", err)
+		}
 		changes := server.Query(t, "demo", "SELECT string_agg(data, E'\\n') FROM pg_logical_slot_peek_changes('"+slot+"', NULL, NULL)")
 		if !wal2jsonInsert.MatchString(changes) {
 			t.Errorf("the slot %s does not show the insert as wal2json JSON:\n%s", slot, changes)
