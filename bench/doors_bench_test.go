@@ -249,7 +249,7 @@ func doorTools(b *testing.B) render.Tools {
 }
 
 func forEachEnvironment(b *testing.B, benchmark func(b *testing.B, env string)) {
-	for _, env := range envgen.Environments {
+	for _, env := range testenv.Environments(b) {
 		b.Run(env, func(b *testing.B) { benchmark(b, env) })
 	}
 }

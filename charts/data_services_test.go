@@ -161,7 +161,7 @@ func TestDevObjectStoreServesTheKeysTheClientsUse(t *testing.T) {
 // The object store is deployed by objectStore.enabled, or by the plan's minio.enabled while
 // objectStore.enabled is not set.
 func TestTheObjectStoreFollowsObjectStoreEnabledThenMinioEnabled(t *testing.T) {
-	devUmbrella := rendering{chart: umbrella, set: []string{"global.environment=dev", "objectStore.secrets.accessKey=a", "objectStore.secrets.secretKey=b"}}
+	devUmbrella := rendering{chart: umbrella, set: []string{"global.environment=dev", "global.profile=development", "objectStore.secrets.accessKey=a", "objectStore.secrets.secretKey=b"}}
 	cases := map[string]struct {
 		set  []string
 		want bool

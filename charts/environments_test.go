@@ -28,7 +28,10 @@ var environmentTable = map[string]policy{
 
 func TestEnvironmentsFollowTheEnvironmentTable(t *testing.T) {
 	forEachEnvironment(t, func(t *testing.T, helm, env string) {
-		want := environmentTable[env]
+		want, documented := environmentTable[env]
+		if !documented {
+			t.Skipf("charts/philotes/README.md's environment table has no %s column", env)
+		}
 		objects := environment(env).objects(t, helm)
 		deployment := objects.Find("Deployment", "philotes-api")
 		if deployment == nil {
@@ -79,6 +82,8 @@ func TestEnvironmentsFollowTheEnvironmentTable(t *testing.T) {
 // container's requests and limits.
 func TestResourcesGrowFromDevToProduction(t *testing.T) {
 	forEachHelm(t, func(t *testing.T, helm string) {
+		// The environments the table documents, in promotion order.
+		environments := slices.DeleteFunc(testenv.Environments(t), func(env string) bool { _, documented := environmentTable[env]; return !documented })
 		sizes := map[string][]map[string]int64{} // app/container -> per environment -> resource -> amount
 		for _, env := range environments {
 			for _, d := range environment(env).objects(t, helm).OfKind("Deployment") {

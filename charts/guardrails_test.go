@@ -1,6 +1,7 @@
 package charts_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -18,7 +19,7 @@ import (
 // charts are checked for carrying them at all, on the right workloads.
 func TestEveryDeploymentCarriesTheGuardrailAnnotations(t *testing.T) {
 	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
-		wantEnvironment := environmentOf(r)
+		wantEnvironment := environmentOf(t, r)
 		for _, d := range objects.OfKind("Deployment") {
 			annotations := d.GetAnnotations()
 			if got := annotations["guardrails.philotes.io/environment"]; got != wantEnvironment {
@@ -110,9 +111,10 @@ func TestPodDisruptionBudgetsNeverUseMinAvailable(t *testing.T) {
 
 func TestEveryNamespacedObjectHasTheReleaseNamespace(t *testing.T) {
 	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
+		want := cmp.Or(r.namespace, namespace)
 		for _, o := range objects {
-			if got := o.GetNamespace(); manifests.Namespaced(o.GetKind()) && got != namespace {
-				t.Errorf("%s namespace = %q, want %q", manifests.ID(o), got, namespace)
+			if got := o.GetNamespace(); manifests.Namespaced(o.GetKind()) && got != want {
+				t.Errorf("%s namespace = %q, want %q", manifests.ID(o), got, want)
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package charts_test
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/manifests"
@@ -41,8 +42,8 @@ func TestEveryChartRendersWithEveryValuesFile(t *testing.T) {
 					t.Parallel()
 					r := standalone(chart)
 					r.values = []string{file}
-					if filepath.Base(file) == "values-dev.yaml" {
-						r.kubeVersion = devKubeVersion
+					if env, isEnvironment := strings.CutPrefix(strings.TrimSuffix(filepath.Base(file), ".yaml"), "values-"); chart == umbrella && isEnvironment {
+						r = environment(env)
 					}
 					objects := r.objects(t, helm)
 					workloads := len(objects.OfKind("Deployment")) + len(objects.OfKind("StatefulSet"))
@@ -58,7 +59,7 @@ func TestEveryChartRendersWithEveryValuesFile(t *testing.T) {
 // Helm 3 and Helm 4 differ in blank lines only; the objects must be the same.
 func TestHelm3AndHelm4RenderTheSameObjects(t *testing.T) {
 	helm3, helm4 := helmTool(t, "helm3"), helmTool(t, "helm4")
-	for _, r := range everyRendering() {
+	for _, r := range everyRendering(t) {
 		t.Run(r.String(), func(t *testing.T) {
 			t.Parallel()
 			three, err := manifests.Encode(r.objects(t, helm3))

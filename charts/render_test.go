@@ -1,6 +1,7 @@
 package charts_test
 
 import (
+	"cmp"
 	"errors"
 	"io/fs"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/command"
+	"github.com/janovincze/philotes-deploy/internal/envgen"
 	"github.com/janovincze/philotes-deploy/internal/manifests"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -40,9 +42,6 @@ func chartKubeVersion(chart string) string {
 	return ">=" + kubeVersion + "-0"
 }
 
-// environments are the umbrella's values-<env>.yaml files.
-var environments = []string{"dev", "staging", "production"}
-
 // serviceCharts are the installable charts of Philotes itself besides the umbrella.
 var serviceCharts = []string{"philotes-api", "philotes-worker", "lakekeeper"}
 
@@ -54,8 +53,8 @@ var installableCharts = slices.Concat(serviceCharts, dataServiceCharts, []string
 
 // dataServiceDevValues makes a data service chart renderable on its own: dev, with credentials.
 var dataServiceDevValues = map[string][]string{
-	"postgresql":   {"global.environment=dev", "secrets.superuserPassword=postgres-password", "roles[0].name=philotes", "roles[0].password=buffer-password", "databases[0].name=philotes", "databases[0].owner=philotes"},
-	"object-store": {"global.environment=dev", "secrets.accessKey=access-key", "secrets.secretKey=secret-key"},
+	"postgresql":   {"global.environment=dev", "global.profile=development", "secrets.superuserPassword=postgres-password", "roles[0].name=philotes", "roles[0].password=buffer-password", "databases[0].name=philotes", "databases[0].owner=philotes"},
+	"object-store": {"global.environment=dev", "global.profile=development", "secrets.accessKey=access-key", "secrets.secretKey=secret-key"},
 }
 
 // isDataService reports whether an object belongs to a dev data service (not to its Jobs).
@@ -101,6 +100,8 @@ type rendering struct {
 	values  []string // values files, relative to charts/
 	set     []string // --set arguments
 	release string   // default: release
+	// namespace is the release's namespace; default: namespace.
+	namespace string
 	// kubeVersion is the Kubernetes version Helm renders for; default: kubeVersion.
 	kubeVersion string
 }
@@ -108,6 +109,9 @@ type rendering struct {
 // environment is the umbrella chart with one environment's values file.
 func environment(env string) rendering {
 	r := rendering{chart: umbrella, values: []string{filepath.Join(umbrella, "values-"+env+".yaml")}}
+	// The environment's global.namespace; without it the render fails with the charts' own
+	// message about the namespace, which then names the problem.
+	r.namespace, _ = envgen.Namespace(testenv.RepoRoot(), env)
 	if env == "dev" {
 		r.kubeVersion = devKubeVersion
 	}
@@ -134,7 +138,8 @@ func (r rendering) args() []string {
 	if version == "" {
 		version = kubeVersion
 	}
-	args := []string{"template", name, r.chart, "--namespace", namespace, "--kube-version", version}
+	releaseNamespace := cmp.Or(r.namespace, namespace)
+	args := []string{"template", name, r.chart, "--namespace", releaseNamespace, "--kube-version", version}
 	for _, file := range r.values {
 		args = append(args, "--values", file)
 	}
@@ -214,7 +219,7 @@ func forEachHelm(t *testing.T, test func(t *testing.T, helm string)) {
 func forEachEnvironment(t *testing.T, test func(t *testing.T, helm, env string)) {
 	t.Helper()
 	forEachHelm(t, func(t *testing.T, helm string) {
-		for _, env := range environments {
+		for _, env := range testenv.Environments(t) {
 			t.Run(env, func(t *testing.T) {
 				t.Parallel()
 				test(t, helm, env)
@@ -225,12 +230,12 @@ func forEachEnvironment(t *testing.T, test func(t *testing.T, helm, env string))
 
 // everyRendering is each installable chart with its defaults and the umbrella with each
 // environment: the renderings whose every object the invariant tests check.
-func everyRendering() []rendering {
+func everyRendering(t testing.TB) []rendering {
 	var all []rendering
 	for _, chart := range installableCharts {
 		all = append(all, standalone(chart))
 	}
-	for _, env := range environments {
+	for _, env := range testenv.Environments(t) {
 		all = append(all, environment(env))
 	}
 	return all
@@ -240,7 +245,7 @@ func everyRendering() []rendering {
 func forEachRendering(t *testing.T, test func(t *testing.T, r rendering, objects manifests.Objects)) {
 	t.Helper()
 	forEachHelm(t, func(t *testing.T, helm string) {
-		for _, r := range everyRendering() {
+		for _, r := range everyRendering(t) {
 			t.Run(r.String(), func(t *testing.T) {
 				t.Parallel()
 				test(t, r, r.objects(t, helm))
@@ -280,8 +285,8 @@ func readYAML(t *testing.T, path string, v any) {
 
 // environmentOf is the environment a rendering runs in: its umbrella values file's, else the
 // environment it sets, else the default of global.environment.
-func environmentOf(r rendering) string {
-	for _, env := range environments {
+func environmentOf(t testing.TB, r rendering) string {
+	for _, env := range testenv.Environments(t) {
 		if slices.Equal(r.values, environment(env).values) || slices.Contains(r.set, "global.environment="+env) {
 			return env
 		}

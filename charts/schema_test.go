@@ -32,7 +32,8 @@ func TestSchemaRejectsAWronglyTypedValue(t *testing.T) {
 	}{
 		"a string for an integer":    {rendering{chart: "philotes-api", set: []string{"replicaCount=two"}}, "/replicaCount"},
 		"a string for a boolean":     {environment("dev").with("lakekeeper.podDisruptionBudget.enabled=maybe"), "/lakekeeper/podDisruptionBudget/enabled"},
-		"an environment not allowed": {environment("dev").with("global.environment=prod"), "/global/environment"},
+		"an environment not allowed": {environment("dev").with("global.environment=Prod_1"), "/global/environment"},
+		"a profile not allowed":      {environment("dev").with("global.profile=prod"), "/global/profile"},
 		"a slot not allowed in SQL":  {environment("dev").with("worker.sources[0].slot=demo;drop"), "/worker/sources/0/slot"},
 		"a duration Go cannot parse": {environment("dev").with("worker.cdc.flushInterval=5 seconds"), "/worker/cdc/flushInterval"},
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/janovincze/philotes-deploy/internal/envgen"
 	"github.com/janovincze/philotes-deploy/internal/render"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
 const argoGroup = "argoproj.io"
@@ -136,8 +137,8 @@ func TestArgoCDGeneratesOneApplicationPerEnvironmentIntoItsOverlayNamespace(t *t
 				t.Errorf("%s: AppProject %s does not allow Application %s's destination %+v", door, project.Metadata.Name, app.Name, app.Spec.Destination)
 			}
 		}
-		if !slices.Equal(envs, envgen.Environments) {
-			t.Errorf("%s generates Applications for %v, want %v", door, envs, envgen.Environments)
+		if !slices.Equal(envs, testenv.Environments(t)) {
+			t.Errorf("%s generates Applications for %v, want %v", door, envs, testenv.Environments(t))
 		}
 	}
 }
@@ -385,7 +386,7 @@ func compareVersions(a, b string) int {
 func overlayFunctionName(t *testing.T) string {
 	t.Helper()
 	var names []string
-	for _, env := range envgen.Environments {
+	for _, env := range testenv.Environments(t) {
 		for _, n := range readManifests(t, filepath.Join("overlays", env, envgen.GuardrailsFile)) {
 			var function struct {
 				Exec struct {
@@ -505,7 +506,7 @@ func checkSyncOrder(t *testing.T, env string, objects []*yaml.RNode) {
 func TestArgoCDProjectAdmitsEveryClusterScopedObjectTheEnvironmentsRender(t *testing.T) {
 	for _, door := range argoCDDoors {
 		project := argoCDProject(t, door)
-		for _, env := range envgen.Environments {
+		for _, env := range testenv.Environments(t) {
 			for _, n := range rendered(t, env) {
 				if n.GetNamespace() != "" {
 					continue

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/cluster"
-	"github.com/janovincze/philotes-deploy/internal/envgen"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
 // The Argo CD and Flux releases pinned in tools/crds/go.mod. Argo CD's CRD
@@ -108,7 +108,7 @@ func checkCRDHealthChecks(t *testing.T, c *cluster.Cluster) {
 	namespaces := overlayNamespaces(t)
 	for _, door := range fluxDoors {
 		all := fluxKustomizations(t, door)
-		for _, env := range envgen.Environments {
+		for _, env := range testenv.Environments(t) {
 			var want []string
 			for _, n := range rendered(t, env) {
 				gk := groupKind{Group: apiGroup(n.GetApiVersion()), Kind: n.GetKind()}

@@ -10,7 +10,6 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/janovincze/philotes-deploy/internal/envgen"
 	"github.com/janovincze/philotes-deploy/internal/render"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
@@ -134,7 +133,7 @@ func TestFluxAppliesEachEnvironmentsRenderedManifestsIntoItsReadyNamespace(t *te
 				t.Errorf("%s: Kustomization %s reads %s %s, want the door's %s %s", door, k.Metadata.Name, ref.Kind, ref.Name, src.Kind, src.Name)
 			}
 		}
-		for _, env := range envgen.Environments {
+		for _, env := range testenv.Environments(t) {
 			want := filepath.Join(render.RenderedDir, env)
 			i := slices.IndexFunc(all, func(k fluxKustomization) bool { return filepath.Clean(k.Spec.Path) == want })
 			if i < 0 {
@@ -170,7 +169,7 @@ func TestFluxAppliesEachEnvironmentsRenderedManifestsIntoItsReadyNamespace(t *te
 
 func TestFluxNamespaceKustomizationsApplyTheNamespaceEachEnvironmentRenders(t *testing.T) {
 	namespaces := overlayNamespaces(t)
-	for _, env := range envgen.Environments {
+	for _, env := range testenv.Environments(t) {
 		var want []*yaml.RNode
 		for _, n := range rendered(t, env) {
 			if n.GetKind() == "Namespace" {
@@ -304,7 +303,7 @@ func TestFluxHelmReleasesInstallTheUmbrellaChartWithEachEnvironmentsValues(t *te
 		namespaceKustomization(t, fluxHelm, all, r.Kustomization, namespaces[r.Env])
 	}
 	slices.Sort(envs)
-	if want := slices.Sorted(slices.Values(envgen.Environments)); !slices.Equal(envs, want) {
+	if want := slices.Sorted(slices.Values(testenv.Environments(t))); !slices.Equal(envs, want) {
 		t.Errorf("%s installs HelmReleases for %v, want %v", fluxHelm, envs, want)
 	}
 }

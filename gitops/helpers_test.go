@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/janovincze/philotes-deploy/internal/envgen"
 	"github.com/janovincze/philotes-deploy/internal/render"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
@@ -171,11 +170,8 @@ type objectMeta struct {
 func overlayNamespaces(t *testing.T) map[string]string {
 	t.Helper()
 	namespaces := map[string]string{}
-	for _, env := range envgen.Environments {
-		namespace, err := envgen.OverlayNamespace(root, env)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, env := range testenv.Environments(t) {
+		namespace := testenv.Namespace(t, env)
 		namespaces[env] = namespace
 	}
 	return namespaces

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/envgen"
 	"github.com/janovincze/philotes-deploy/internal/render"
+	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
 
 // gitOpsYAMLFiles lists every YAML file under gitops/, repository-relative.
@@ -125,7 +125,7 @@ func TestEveryDoorFetchesFromThisRepository(t *testing.T) {
 // writes, no more and no less.
 func TestTheRenderedVariantsSyncExactlyTheDirectoriesMakeRenderWrites(t *testing.T) {
 	var want []string
-	for _, env := range envgen.Environments {
+	for _, env := range testenv.Environments(t) {
 		want = append(want, filepath.Join(render.RenderedDir, env))
 	}
 	slices.Sort(want)

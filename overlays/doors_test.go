@@ -4,6 +4,7 @@ package overlays_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -74,7 +75,7 @@ func parse(t *testing.T, out []byte) manifests.Objects {
 }
 
 func forEachEnvironment(t *testing.T, test func(t *testing.T, env string)) {
-	for _, env := range envgen.Environments {
+	for _, env := range testenv.Environments(t) {
 		t.Run(env, func(t *testing.T) {
 			t.Parallel()
 			test(t, env)
@@ -118,12 +119,8 @@ func TestRenderedManifestsAreTheOverlaysOutputByteForByte(t *testing.T) {
 }
 
 func TestEveryNamespacedObjectIsInTheOverlaysNamespace(t *testing.T) {
-	root := testenv.RepoRoot()
 	forEachEnvironment(t, func(t *testing.T, env string) {
-		namespace, err := envgen.OverlayNamespace(root, env)
-		if err != nil {
-			t.Fatal(err)
-		}
+		namespace := testenv.Namespace(t, env)
 		for _, n := range kustomizeDoor(t, env, "helm") {
 			if !manifests.Namespaced(n.GetKind()) {
 				continue
@@ -142,7 +139,7 @@ func TestABuildWithoutEnableExecFailsInsteadOfDroppingTheGuardrails(t *testing.T
 	if err == nil {
 		t.Fatalf("kustomize build without --enable-exec succeeded; %d bytes of unguarded output", len(out))
 	}
-	if !strings.Contains(err.Error(), "guardrails.philotes.io/enforced") {
+	if !strings.Contains(err.Error(), "guardrails.philotes.io~1enforced") {
 		t.Fatalf("the failure does not name the missing guardrail mark: %v", err)
 	}
 }
@@ -155,31 +152,117 @@ const (
 
 func TestBothDoorsRenderTheSameObjects(t *testing.T) {
 	forEachEnvironment(t, func(t *testing.T, env string) {
-		fromKustomize := comparable(t, kustomizeDoor(t, env, "helm"))
-		fromHelm := comparable(t, helmDoor(t, env))
-		// The overlay also creates the namespace, with its Pod Security labels;
-		// the Helm door installs into a namespace that exists.
-		for key := range fromKustomize {
-			if strings.HasPrefix(key, "Namespace/") {
-				delete(fromKustomize, key)
-			}
-		}
-		for _, key := range sortedKeys(fromHelm) {
-			if _, ok := fromKustomize[key]; !ok {
-				t.Errorf("%s: only the Helm door renders it", key)
-			}
-		}
-		for _, key := range sortedKeys(fromKustomize) {
-			helmObject, ok := fromHelm[key]
-			if !ok {
-				t.Errorf("%s: only the Kustomize door renders it", key)
-				continue
-			}
-			if helmObject != fromKustomize[key] {
-				t.Errorf("%s differs between the doors:\n%s", key, testenv.FirstDifference("Helm door", helmObject, "Kustomize door", fromKustomize[key]))
-			}
-		}
+		requireTheSameObjects(t, kustomizeDoor(t, env, "helm"), helmDoor(t, env))
 	})
+}
+
+// requireTheSameObjects compares an environment's two doors object by object.
+func requireTheSameObjects(t *testing.T, kustomizeObjects, helmObjects manifests.Objects) {
+	t.Helper()
+	fromKustomize := comparable(t, kustomizeObjects)
+	fromHelm := comparable(t, helmObjects)
+	// The overlay also creates the namespace, with its Pod Security labels;
+	// the Helm door installs into a namespace that exists.
+	for key := range fromKustomize {
+		if strings.HasPrefix(key, "Namespace/") {
+			delete(fromKustomize, key)
+		}
+	}
+	for _, key := range sortedKeys(fromHelm) {
+		if _, ok := fromKustomize[key]; !ok {
+			t.Errorf("%s: only the Helm door renders it", key)
+		}
+	}
+	for _, key := range sortedKeys(fromKustomize) {
+		helmObject, ok := fromHelm[key]
+		if !ok {
+			t.Errorf("%s: only the Kustomize door renders it", key)
+			continue
+		}
+		if helmObject != fromKustomize[key] {
+			t.Errorf("%s differs between the doors:\n%s", key, testenv.FirstDifference("Helm door", helmObject, "Kustomize door", fromKustomize[key]))
+		}
+	}
+}
+
+func TestAFourthEnvironmentIsAValuesFileAndMakeGenerate(t *testing.T) {
+	tl := tools(t, "helm")
+	m := testenv.NewMirror(t, testenv.RepoRoot())
+	staging, err := os.ReadFile(filepath.Join(m.Source, "charts", "philotes", "values-staging.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa := strings.NewReplacer("environment: staging", "environment: qa", "namespace: philotes-staging", "namespace: philotes-qa").Replace(string(staging))
+	m.Replace(t, "charts/philotes/values-qa.yaml", []byte(qa))
+	files, err := envgen.Generate(m.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ReplaceAll(t, files, "overlays/qa/")
+	envs, err := envgen.Environments(m.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(envs, "qa") {
+		t.Fatalf("environments %v lack qa", envs)
+	}
+	kustomizeOut, err := tl.Overlay(m.Root, "qa")
+	if err != nil {
+		t.Fatalf("overlays/qa: %v", err)
+	}
+	helmOut, err := tl.Umbrella(m.Root, "qa")
+	if err != nil {
+		t.Fatalf("helm door, qa: %v", err)
+	}
+	fromKustomize := parse(t, kustomizeOut)
+	requireTheSameObjects(t, fromKustomize, parse(t, helmOut))
+	for _, workload := range slices.Concat(fromKustomize.OfKind("Deployment"), fromKustomize.OfKind("StatefulSet")) {
+		if fromKustomize.Find("PodDisruptionBudget", workload.GetName()) == nil || fromKustomize.Find("NetworkPolicy", workload.GetName()) == nil {
+			t.Errorf("qa: %s lacks the PodDisruptionBudget or NetworkPolicy staging's values switch on", id(workload))
+		}
+		if workload.GetNamespace() != "philotes-qa" {
+			t.Errorf("qa: %s is not in philotes-qa", id(workload))
+		}
+	}
+}
+
+func TestARenderWithoutTheFunctionHasNoGuardrailAndFailsTheValidator(t *testing.T) {
+	tl := tools(t, "helm")
+	m := testenv.NewMirror(t, testenv.RepoRoot())
+	overlay, err := os.ReadFile(filepath.Join(m.Source, "overlays", "production", "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutFunction := strings.Replace(string(overlay), "transformers:\n- guardrails.yaml\n", "", 1)
+	if withoutFunction == string(overlay) {
+		t.Fatal("overlays/production/kustomization.yaml lists no guardrails.yaml transformer")
+	}
+	m.Replace(t, "overlays/production/kustomization.yaml", []byte(withoutFunction))
+	if out, err := tl.Overlay(m.Root, "production"); err == nil {
+		t.Fatalf("the build without the function passed the validator; %d bytes of output", len(out))
+	}
+	// And without the validator, what the charts alone render in the Kustomize door.
+	unvalidated := strings.Replace(withoutFunction, "validators:\n- ../../base/guardrails\n", "", 1)
+	m.Replace(t, "overlays/production/kustomization.yaml", []byte(unvalidated))
+	out, err := tl.Overlay(m.Root, "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := parse(t, out)
+	for _, kind := range []string{"PodDisruptionBudget", "ScaledObject", "TriggerAuthentication"} {
+		for _, n := range objects.OfKind(kind) {
+			t.Errorf("%s rendered without the function: the charts must leave it to philotes-guardrails", id(n))
+		}
+	}
+	workloadPods := map[string]bool{}
+	for _, workload := range slices.Concat(objects.OfKind("Deployment"), objects.OfKind("StatefulSet")) {
+		workloadPods[fmt.Sprint(manifests.StringMap(workload, "spec", "selector", "matchLabels"))] = true
+	}
+	for _, policy := range objects.OfKind("NetworkPolicy") {
+		if isDefaultDeny(policy) || workloadPods[fmt.Sprint(manifests.StringMap(policy, "spec", "podSelector", "matchLabels"))] {
+			t.Errorf("%s rendered without the function guards a workload: the charts must leave it to philotes-guardrails", id(policy))
+		}
+	}
 }
 
 // comparable maps each object's id to its YAML without the Kustomize door's
@@ -215,66 +298,10 @@ func comparable(t *testing.T, nodes []*yaml.RNode) map[string]string {
 	return out
 }
 
-func TestOverlayBuildsAgreeOnTheEnvironmentTable(t *testing.T) {
-	type row struct {
-		apiReplicas        int // or the HPA's minReplicas where an HPA owns the API
-		hpa, keda, netpols bool
-		ingressTLS         bool
-	}
-	want := map[string]row{
-		"dev":        {apiReplicas: 1},
-		"staging":    {apiReplicas: 2, hpa: true, netpols: true, ingressTLS: true},
-		"production": {apiReplicas: 3, hpa: true, keda: true, netpols: true, ingressTLS: true},
-	}
-	cpu := map[string]int64{}
-	var mu sync.Mutex
-	t.Run("rows", func(t *testing.T) {
-		forEachEnvironment(t, func(t *testing.T, env string) {
-			nodes := kustomizeDoor(t, env, "helm")
-			got := row{
-				hpa:     nodes.Find("HorizontalPodAutoscaler", "philotes-api") != nil,
-				keda:    len(nodes.OfKind("ScaledObject")) > 0,
-				netpols: len(nodes.OfKind("NetworkPolicy")) > 0,
-			}
-			api := mustFind(t, nodes, "Deployment", "philotes-api")
-			if got.hpa {
-				got.apiReplicas = intField(t, mustFind(t, nodes, "HorizontalPodAutoscaler", "philotes-api"), "spec", "minReplicas")
-			} else {
-				got.apiReplicas = intField(t, api, "spec", "replicas")
-			}
-			if ingress := nodes.Find("Ingress", "philotes-api"); ingress != nil {
-				tls, _ := ingress.Pipe(yaml.Lookup("spec", "tls"))
-				got.ingressTLS = tls != nil && len(tls.Content()) > 0
-			}
-			if got != want[env] {
-				t.Errorf("%s: %+v, want %+v", env, got, want[env])
-			}
-			request, err := api.Pipe(yaml.Lookup("spec", "template", "spec", "containers", "0", "resources", "requests", "cpu"))
-			if err != nil || request == nil {
-				t.Fatalf("%s: the API container has no CPU request", env)
-			}
-			mu.Lock()
-			millicores, err := testenv.MilliValue(request.YNode().Value)
-			if err != nil {
-				t.Fatalf("%s: the API container's CPU request: %v", env, err)
-			}
-			cpu[env] = millicores
-			mu.Unlock()
-		})
-	})
-	// Without every row (a skipped or failed subtest has reported why) there is nothing to order.
-	if len(cpu) != len(want) {
-		return
-	}
-	if !(cpu["dev"] < cpu["staging"] && cpu["staging"] < cpu["production"]) {
-		t.Errorf("API CPU requests %v should grow low, medium, high from dev to production", cpu)
-	}
-}
-
 func TestGuardrailsSelectTheWorkloadsTheyGuardInEachEnvironment(t *testing.T) {
 	forEachEnvironment(t, func(t *testing.T, env string) {
 		nodes := kustomizeDoor(t, env, "helm")
-		policy := guardrailsByEnvironment[env]
+		policy := enforcedIn(t, env)
 		for _, workload := range nodes {
 			if workload.GetKind() != "Deployment" && workload.GetKind() != "StatefulSet" {
 				continue
@@ -321,11 +348,34 @@ func TestGuardrailsSelectTheWorkloadsTheyGuardInEachEnvironment(t *testing.T) {
 	})
 }
 
-// guardrailsByEnvironment is the environment table's guardrail columns.
-var guardrailsByEnvironment = map[string]struct{ PodDisruptionBudgets, NetworkPolicies, ScaledObjects bool }{
-	"dev":        {},
-	"staging":    {PodDisruptionBudgets: true, NetworkPolicies: true},
-	"production": {PodDisruptionBudgets: true, NetworkPolicies: true, ScaledObjects: true},
+// enforced is what an environment's generated GuardrailPolicy enforces.
+type enforced struct{ PodDisruptionBudgets, NetworkPolicies, ScaledObjects bool }
+
+// enforcedIn reads the environment's entry of overlays/<env>/guardrails.yaml,
+// which envgen derives from its values file.
+func enforcedIn(t *testing.T, env string) enforced {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "overlays", env, envgen.GuardrailsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policy struct {
+		Spec struct {
+			Environments map[string]struct {
+				PodDisruptionBudget bool `yaml:"podDisruptionBudget"`
+				NetworkPolicy       bool `yaml:"networkPolicy"`
+				KEDA                bool `yaml:"keda"`
+			} `yaml:"environments"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(data, &policy); err != nil {
+		t.Fatal(err)
+	}
+	entry, ok := policy.Spec.Environments[env]
+	if !ok {
+		t.Fatalf("overlays/%s/%s has no entry for %s", env, envgen.GuardrailsFile, env)
+	}
+	return enforced{PodDisruptionBudgets: entry.PodDisruptionBudget, NetworkPolicies: entry.NetworkPolicy, ScaledObjects: entry.KEDA}
 }
 
 func mustFind(t *testing.T, objects manifests.Objects, kind, name string) *yaml.RNode {

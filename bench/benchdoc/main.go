@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/janovincze/philotes-deploy/internal/envgen"
 	"github.com/janovincze/philotes-deploy/internal/generated"
 )
 
@@ -21,14 +22,19 @@ func main() {
 	resultsPath := flag.String("results", "bench/results/results.txt", "raw `go test -bench` output of `make bench`")
 	docPath := flag.String("doc", "docs/benchmarks.md", "page whose results section is generated")
 	check := flag.Bool("check", false, "fail when the page does not match the results instead of writing it")
+	root := flag.String("root", ".", "repository root, whose environments are the tables' rows")
 	flag.Parse()
-	if err := run(*resultsPath, *docPath, *check); err != nil {
+	environments, err := envgen.Environments(*root)
+	if err == nil {
+		err = run(*resultsPath, *docPath, environments, *check)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchdoc:", err)
 		os.Exit(1)
 	}
 }
 
-func run(resultsPath, docPath string, check bool) error {
+func run(resultsPath, docPath string, environments []string, check bool) error {
 	file, err := os.Open(resultsPath)
 	if err != nil {
 		return err
@@ -38,7 +44,7 @@ func run(resultsPath, docPath string, check bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", resultsPath, err)
 	}
-	tables, err := Report(results)
+	tables, err := Report(results, environments)
 	if err != nil {
 		return fmt.Errorf("%s: %w", resultsPath, err)
 	}

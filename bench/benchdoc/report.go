@@ -5,8 +5,6 @@ import (
 	"math"
 	"regexp"
 	"strings"
-
-	"github.com/janovincze/philotes-deploy/internal/envgen"
 )
 
 // The benchmarks the report reads, as named in bench/ and
@@ -53,9 +51,10 @@ var machineKeys = []struct{ key, label string }{
 // report reads medians and remembers the first missing one, so the tables
 // below read as plain arithmetic.
 type report struct {
-	results *Results
-	err     error
-	out     strings.Builder
+	results      *Results
+	environments []string
+	err          error
+	out          strings.Builder
 }
 
 func (r *report) median(benchmark, unit string) float64 {
@@ -83,9 +82,10 @@ type target struct {
 	met            bool
 }
 
-// Report is the generated part of docs/benchmarks.md.
-func Report(results *Results) (string, error) {
-	r := &report{results: results}
+// Report is the generated part of docs/benchmarks.md, with a row per
+// environment in the given order.
+func Report(results *Results, environments []string) (string, error) {
+	r := &report{results: results, environments: environments}
 	r.machine()
 	var targets []target
 	targets = append(targets, r.doors()...)
@@ -114,7 +114,7 @@ func (r *report) doors() []target {
 	r.printf("| environment | bare helm | Helm door | × bare | Kustomize door | × bare | × bare, CPU | × bare, side by side | function process | × Kustomize door, side by side |\n")
 	r.printf("|---|---|---|---|---|---|---|---|---|---|\n")
 	var worstRatio, worstShare, worstInDoorShare float64
-	for _, env := range envgen.Environments {
+	for _, env := range r.environments {
 		bare, bareCPU := r.median(bareHelm+env, "ns/op"), r.median(bareHelm+env, "cpu-ns/op")
 		helm := r.median(helmDoor+env, "ns/op")
 		kustomize, kustomizeCPU := r.median(kustomizeDoor+env, "ns/op"), r.median(kustomizeDoor+env, "cpu-ns/op")
@@ -143,7 +143,7 @@ func (r *report) breakdown() {
 	r.printf("Medians of BenchmarkDoorsSideBySide: `helm template` is bare helm; kustomize runs `helm version` before each chart; the function process runs as in the door; kustomize's handling of the function is the door minus the door without function and validator, minus the process; the rest is kustomize itself.\n\n")
 	r.printf("| environment | Kustomize door | helm template | helm version × charts | function process | kustomize handling the function | kustomize itself |\n")
 	r.printf("|---|---|---|---|---|---|---|\n")
-	for _, env := range envgen.Environments {
+	for _, env := range r.environments {
 		part := func(name string) float64 { return r.median(sideBySide+env, name+"-ns/op") }
 		door, bare, unguarded, function := part("kustomize-door"), part("bare-helm"), part("without-function"), part("function")
 		versions := r.median(sideBySide+env, "charts/op") * part("helm-version")

@@ -30,8 +30,12 @@ func run(root, bin string, check bool) error {
 		return err
 	}
 	tools := render.Tools{Kustomize: filepath.Join(bin, "kustomize"), Helm: filepath.Join(bin, "helm"), BinDir: bin}
+	envs, err := envgen.Environments(root)
+	if err != nil {
+		return err
+	}
 	var stale []string
-	for _, env := range envgen.Environments {
+	for _, env := range envs {
 		manifests, err := tools.Overlay(root, env)
 		if err != nil {
 			return err

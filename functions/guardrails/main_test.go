@@ -65,6 +65,8 @@ metadata:
       exec:
         path: philotes-guardrails
 spec:
+  environments:
+    production: {podDisruptionBudget: true, networkPolicy: true, keda: true}
   networkPolicy:
     endpoints:
       buffer-database:
@@ -114,7 +116,7 @@ func TestBinaryRefusesABadAnnotationWithExitCodeOneAndNoItems(t *testing.T) {
 	for _, want := range []string{
 		"Deployment/philotes-worker-orders",
 		"metadata.annotations[guardrails.philotes.io/environment]",
-		`"prod" is not an environment; allowed values: dev, staging, production`,
+		`"prod" is not an environment of the GuardrailPolicy; allowed values: production`,
 	} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())

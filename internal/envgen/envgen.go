@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -17,15 +18,19 @@ import (
 	"github.com/janovincze/philotes-deploy/internal/generated"
 )
 
-// Environments are the overlays the repository ships, in promotion order.
-var Environments = []string{"dev", "staging", "production"}
-
 const (
 	umbrellaDir = "charts/philotes"
 	libraryDir  = "charts/philotes-common"
 	// GuardrailsFile is the function config each overlay hands to philotes-guardrails.
 	GuardrailsFile = "guardrails.yaml"
+	// valuesPrefix and valuesSuffix frame an environment's name in its values file's name.
+	valuesPrefix = "values-"
+	valuesSuffix = ".yaml"
 )
+
+// profiles orders environments for promotion: every message, document and
+// test lists them this way (then by name within a profile).
+var profiles = []string{"development", "staging", "production"}
 
 type dependency struct {
 	Name       string `json:"name"`
@@ -42,9 +47,33 @@ func (d dependency) valuesKey() string {
 	return d.Name
 }
 
-// Generate returns every generated file of every environment.
-func Generate(root string) (generated.Files, error) {
-	deps, err := umbrellaDependencies(root)
+// environment is one charts/philotes/values-<name>.yaml over the umbrella's defaults.
+type environment struct {
+	name      string
+	file      string // relative to the repository root
+	merged    Values
+	profile   string
+	namespace string
+}
+
+// Environments lists the environments the repository defines, one per
+// charts/philotes/values-<name>.yaml, in promotion order. It is the one list:
+// the overlays, rendered/, the tests and the benchmarks all read it.
+func Environments(root string) ([]string, error) {
+	envs, err := loadEnvironments(root)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(envs))
+	for i, env := range envs {
+		names[i] = env.name
+	}
+	return names, nil
+}
+
+func loadEnvironments(root string) ([]environment, error) {
+	pattern := filepath.Join(root, umbrellaDir, valuesPrefix+"*"+valuesSuffix)
+	paths, err := filepath.Glob(pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -56,68 +85,120 @@ func Generate(root string) (generated.Files, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := generated.Files{}
-	for _, env := range Environments {
-		envFile := filepath.Join(umbrellaDir, "values-"+env+".yaml")
-		envValues, err := readValues(filepath.Join(root, envFile))
+	libraryGlobal := Values{"global": asMap(library["global"])}
+	var envs []environment
+	for _, full := range paths {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(full), valuesPrefix), valuesSuffix)
+		file := path.Join(umbrellaDir, filepath.Base(full))
+		envValues, err := readValues(full)
 		if err != nil {
 			return nil, err
 		}
-		merged := coalesce(defaults, envValues)
-		envFiles, err := environmentFiles(root, env, envFile, deps, library, merged)
+		env := environment{name: name, file: file, merged: coalesce(defaults, envValues)}
+		global := coalesce(libraryGlobal, Values{"global": asMap(env.merged["global"])})
+		if declared, _ := lookup(global, "global", "environment"); declared != name {
+			return nil, fmt.Errorf("%s: global.environment is %v, want %q (the file's name and the value must agree)", file, declared, name)
+		}
+		env.profile, _ = lookupString(global, "global", "profile")
+		if !slices.Contains(profiles, env.profile) {
+			return nil, fmt.Errorf("%s: global.profile %q is not allowed; allowed values: %s", file, env.profile, strings.Join(profiles, ", "))
+		}
+		env.namespace, _ = lookupString(global, "global", "namespace")
+		if env.namespace == "" {
+			return nil, fmt.Errorf("%s: global.namespace is required: the Kustomize door deploys the environment into it", file)
+		}
+		envs = append(envs, env)
+	}
+	if len(envs) == 0 {
+		return nil, fmt.Errorf("no environment: %s matches no file", path.Join(umbrellaDir, valuesPrefix+"<environment>"+valuesSuffix))
+	}
+	slices.SortStableFunc(envs, func(a, b environment) int {
+		if byProfile := slices.Index(profiles, a.profile) - slices.Index(profiles, b.profile); byProfile != 0 {
+			return byProfile
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return envs, nil
+}
+
+// Generate returns every generated file of every environment.
+func Generate(root string) (generated.Files, error) {
+	deps, err := umbrellaDependencies(root)
+	if err != nil {
+		return nil, err
+	}
+	library, err := readValues(filepath.Join(root, libraryDir, "values.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	envs, err := loadEnvironments(root)
+	if err != nil {
+		return nil, err
+	}
+	files := generated.Files{}
+	for _, env := range envs {
+		envFiles, err := environmentFiles(root, env, deps, library)
 		if err != nil {
-			return nil, fmt.Errorf("environment %s: %w", env, err)
+			return nil, fmt.Errorf("environment %s: %w", env.name, err)
 		}
 		maps.Copy(files, envFiles)
 	}
 	return files, nil
 }
 
-func environmentFiles(root, env, envFile string, deps []dependency, library, merged Values) (generated.Files, error) {
-	global, _ := merged["global"].(map[string]any)
-	if declared, _ := lookup(merged, "global", "environment"); declared != env {
-		return nil, fmt.Errorf("%s: global.environment is %v, want %q (the overlay and the values file must agree)", envFile, declared, env)
-	}
-	overlay := path.Join("overlays", env)
-	namespace, err := OverlayNamespace(root, env)
-	if err != nil {
-		return nil, err
-	}
-	header := fmt.Sprintf("# Generated by `make generate` from %s/values.yaml, %s\n# and %s/kustomization.yaml. Do not edit: change those and regenerate.\n", umbrellaDir, envFile, overlay)
+func environmentFiles(root string, env environment, deps []dependency, library Values) (generated.Files, error) {
+	global, _ := env.merged["global"].(map[string]any)
+	overlay := path.Join("overlays", env.name)
+	header := fmt.Sprintf("# Generated by `make generate` from %s/values.yaml and %s.\n# Do not edit: change those and regenerate.\n", umbrellaDir, env.file)
 	files := generated.Files{}
 	var bases []string
 	for _, dep := range deps {
 		key := dep.valuesKey()
-		if !dependencyEnabled(dep, merged) {
+		if !dependencyEnabled(dep, env.merged) {
 			continue
 		}
 		bases = append(bases, key)
-		section, _ := merged[key].(map[string]any)
+		section, _ := env.merged[key].(map[string]any)
 		values := coalesce(section, Values{"enabled": nil})
-		if global != nil {
-			values["global"] = global
-		}
+		// The function builds every guardrail object from the workloads'
+		// annotations: the charts render none, so each has one producer.
+		values["global"] = coalesce(global, Values{"guardrailObjects": "function"})
 		content, err := marshal(header, values)
 		if err != nil {
 			return nil, err
 		}
 		files[path.Join(overlay, "values-"+key+".yaml")] = content
 	}
-	guardrails, err := guardrailPolicy(root, env, deps, library, merged)
+	guardrails, err := guardrailPolicy(root, env, deps, library)
 	if err != nil {
 		return nil, err
 	}
-	content, err := marshal(header, guardrails)
-	if err != nil {
-		return nil, err
+	for name, content := range map[string]any{
+		GuardrailsFile:                            guardrails,
+		"kustomization.yaml":                      overlayKustomization(env),
+		path.Join("charts", "kustomization.yaml"): chartsKustomization(env.namespace, bases),
+	} {
+		data, err := marshal(header, content)
+		if err != nil {
+			return nil, err
+		}
+		files[path.Join(overlay, name)] = data
 	}
-	files[path.Join(overlay, GuardrailsFile)] = content
-	charts, err := marshal(header, chartsKustomization(namespace, bases))
-	if err != nil {
-		return nil, err
-	}
-	files[path.Join(overlay, "charts", "kustomization.yaml")] = charts
 	return files, nil
+}
+
+// overlayKustomization is overlays/<env>/kustomization.yaml: the namespace, the
+// charts, the guardrail function and the check that it ran.
+func overlayKustomization(env environment) Values {
+	return Values{
+		"apiVersion":   "kustomize.config.k8s.io/v1beta1",
+		"kind":         "Kustomization",
+		"namespace":    env.namespace,
+		"resources":    []any{"../../base/namespace"},
+		"generators":   []any{"charts"},
+		"transformers": []any{GuardrailsFile},
+		"validators":   []any{"../../base/guardrails"},
+	}
 }
 
 // chartsKustomization lists the generator objects of the enabled services and
@@ -140,23 +221,18 @@ func chartsKustomization(namespace string, bases []string) Values {
 	}
 }
 
-// OverlayNamespace is the namespace overlays/<env> deploys into.
-func OverlayNamespace(root, env string) (string, error) {
-	path := filepath.Join(root, "overlays", env, "kustomization.yaml")
-	data, err := os.ReadFile(path)
+// Namespace is the namespace the environment deploys into (global.namespace).
+func Namespace(root, name string) (string, error) {
+	envs, err := loadEnvironments(root)
 	if err != nil {
 		return "", err
 	}
-	var k struct {
-		Namespace string `json:"namespace"`
+	for _, env := range envs {
+		if env.name == name {
+			return env.namespace, nil
+		}
 	}
-	if err := yaml.Unmarshal(data, &k); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	if k.Namespace == "" {
-		return "", fmt.Errorf("%s: no namespace field; every overlay sets its namespace", filepath.Join("overlays", env, "kustomization.yaml"))
-	}
-	return k.Namespace, nil
+	return "", fmt.Errorf("no environment %q: %s does not exist", name, path.Join(umbrellaDir, valuesPrefix+name+valuesSuffix))
 }
 
 func dependencyEnabled(dep dependency, merged Values) bool {

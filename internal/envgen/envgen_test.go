@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/generated"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
 	"sigs.k8s.io/yaml"
 )
 
@@ -35,6 +34,8 @@ worker:
 `,
 		"charts/philotes-common/values.yaml": `global:
   environment: production
+  profile: production
+  namespace: ""
   networkPolicy:
     enabled: false
     defaultDenyName: default-deny
@@ -44,7 +45,9 @@ worker:
 		"charts/philotes-common/Chart.yaml": "type: library\n",
 		"charts/philotes-api/Chart.yaml":    "type: application\n",
 		"charts/philotes-worker/Chart.yaml": "type: application\n",
-		"charts/philotes-worker/values.yaml": `keda:
+		"charts/philotes-api/values.yaml":   "podDisruptionBudget: {enabled: false}\n",
+		"charts/philotes-worker/values.yaml": `podDisruptionBudget: {enabled: false}
+keda:
   enabled: false
   pollingInterval: 30
   cooldownPeriod: 300
@@ -52,9 +55,8 @@ worker:
   activationLagBytes: 0
 `,
 	}
-	for _, env := range Environments {
-		base["charts/philotes/values-"+env+".yaml"] = "global: {environment: " + env + "}\n"
-		base["overlays/"+env+"/kustomization.yaml"] = "namespace: philotes-" + env + "\n"
+	for env, profile := range map[string]string{"dev": "development", "staging": "staging", "production": "production"} {
+		base["charts/philotes/values-"+env+".yaml"] = envValues(env, profile, "")
 	}
 	for path, content := range files {
 		base[path] = content
@@ -69,6 +71,11 @@ worker:
 		}
 	}
 	return root
+}
+
+// envValues is an environment's values file: its global identity, then body.
+func envValues(env, profile, body string) string {
+	return "global: {environment: " + env + ", profile: " + profile + ", namespace: philotes-" + env + "}\n" + body
 }
 
 func generatedValues(t *testing.T, files generated.Files, path string) map[string]any {
@@ -99,7 +106,7 @@ func TestCoalesceMergesMapsReplacesListsAndDeletesNulls(t *testing.T) {
 
 func TestEachServiceGetsItsUmbrellaSectionPlusGlobalWithoutEnabled(t *testing.T) {
 	root := fixture(t, map[string]string{
-		"charts/philotes/values-staging.yaml": "global: {environment: staging}\napi: {replicaCount: 2}\n",
+		"charts/philotes/values-staging.yaml": envValues("staging", "staging", "api: {replicaCount: 2}\n"),
 	})
 	files, err := Generate(root)
 	if err != nil {
@@ -125,6 +132,8 @@ func TestGuardrailPolicyCarriesTheEffectiveNetworkAndKedaSettings(t *testing.T) 
 	root := fixture(t, map[string]string{
 		"charts/philotes/values-production.yaml": `global:
   environment: production
+  profile: production
+  namespace: philotes-production
   networkPolicy:
     enabled: true
     endpoints: {buffer-database: {cidrs: [10.0.0.0/24], port: 5432}}
@@ -155,15 +164,15 @@ worker:
 }
 
 func TestAValuesFileNamingAnotherEnvironmentIsRefused(t *testing.T) {
-	root := fixture(t, map[string]string{"charts/philotes/values-staging.yaml": "global: {environment: production}\n"})
+	root := fixture(t, map[string]string{"charts/philotes/values-staging.yaml": envValues("production", "staging", "")})
 	_, err := Generate(root)
-	if err == nil || !strings.Contains(err.Error(), "global.environment is production, want \"staging\"") {
+	if err == nil || !strings.Contains(err.Error(), "charts/philotes/values-staging.yaml: global.environment is production, want \"staging\"") {
 		t.Fatalf("err = %v, want the disagreement named", err)
 	}
 }
 
 func TestAnOverlayInflatesOnlyTheEnabledServicesInItsNamespace(t *testing.T) {
-	root := fixture(t, map[string]string{"charts/philotes/values-dev.yaml": "global: {environment: dev}\nworker: {enabled: false}\n"})
+	root := fixture(t, map[string]string{"charts/philotes/values-dev.yaml": envValues("dev", "development", "worker: {enabled: false}\n")})
 	files, err := Generate(root)
 	if err != nil {
 		t.Fatal(err)
@@ -181,11 +190,72 @@ func TestAnOverlayInflatesOnlyTheEnabledServicesInItsNamespace(t *testing.T) {
 	}
 }
 
-func TestAnOverlayWithoutANamespaceIsRefused(t *testing.T) {
-	root := fixture(t, map[string]string{"overlays/staging/kustomization.yaml": "resources: []\n"})
+func TestAnEnvironmentWithoutANamespaceOrWithAnUnknownProfileIsRefused(t *testing.T) {
+	for file, want := range map[string]string{
+		"global: {environment: staging, profile: staging}\n":                         "charts/philotes/values-staging.yaml: global.namespace is required",
+		"global: {environment: staging, profile: qa, namespace: philotes-staging}\n": `charts/philotes/values-staging.yaml: global.profile "qa" is not allowed; allowed values: development, staging, production`,
+	} {
+		root := fixture(t, map[string]string{"charts/philotes/values-staging.yaml": file})
+		if _, err := Generate(root); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", file, err, want)
+		}
+	}
+}
+
+func TestEnvironmentsAreTheValuesFilesInPromotionOrder(t *testing.T) {
+	root := fixture(t, map[string]string{
+		"charts/philotes/values-qa.yaml":      envValues("qa", "staging", ""),
+		"charts/philotes/values-sandbox.yaml": envValues("sandbox", "development", ""),
+	})
+	got, err := Environments(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"dev", "sandbox", "qa", "staging", "production"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Environments = %v, want %v (by profile, then name)", got, want)
+	}
+	files, err := Generate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlay := generatedValues(t, files, "overlays/qa/kustomization.yaml")
+	if overlay["namespace"] != "philotes-qa" || !reflect.DeepEqual(overlay["transformers"], []any{GuardrailsFile}) {
+		t.Errorf("overlays/qa/kustomization.yaml = %v, want namespace philotes-qa and the guardrail function", overlay)
+	}
+}
+
+func TestThePolicyEnforcesWhatTheValuesSwitchOnAndTheChartsRenderNoGuardrail(t *testing.T) {
+	root := fixture(t, map[string]string{
+		"charts/philotes/values-qa.yaml": envValues("qa", "staging", `api: {podDisruptionBudget: {enabled: true}}
+worker: {podDisruptionBudget: {enabled: true}, keda: {enabled: true}}
+`),
+	})
+	files, err := Generate(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := generatedValues(t, files, "overlays/qa/guardrails.yaml")
+	environments, _ := lookup(policy, "spec", "environments")
+	want := map[string]any{"qa": map[string]any{"podDisruptionBudget": true, "networkPolicy": false, "keda": true}}
+	if !reflect.DeepEqual(environments, want) {
+		t.Errorf("spec.environments = %v, want %v (only this environment, from its switches)", environments, want)
+	}
+	for _, service := range []string{"api", "worker"} {
+		values := generatedValues(t, files, "overlays/qa/values-"+service+".yaml")
+		if producer, _ := lookup(values, "global", "guardrailObjects"); producer != "function" {
+			t.Errorf("%s: global.guardrailObjects = %v, want function: the charts must render no guardrail in the Kustomize door", service, producer)
+		}
+	}
+}
+
+func TestServicesThatDisagreeOnPodDisruptionBudgetsAreRefused(t *testing.T) {
+	root := fixture(t, map[string]string{
+		"charts/philotes/values-qa.yaml": envValues("qa", "staging", "api: {podDisruptionBudget: {enabled: true}}\n"),
+	})
 	_, err := Generate(root)
-	if err == nil || !strings.Contains(err.Error(), "overlays/staging/kustomization.yaml: no namespace field") {
-		t.Fatalf("err = %v, want the overlay file named", err)
+	want := "charts/philotes/values-qa.yaml: api.podDisruptionBudget.enabled is true but worker.podDisruptionBudget.enabled is false"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
 	}
 }
 
@@ -212,7 +282,11 @@ func TestWrittenFilesAreNoLongerStale(t *testing.T) {
 }
 
 func TestTheCommittedOverlayInputsMatchTheUmbrellaValues(t *testing.T) {
-	root := testenv.RepoRoot()
+	// Two levels up from this package; testenv, which would say so, imports this package.
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(filepath.Join(root, umbrellaDir, "Chart.yaml")); err != nil {
 		t.Fatalf("umbrella chart missing: %v", err)
 	}

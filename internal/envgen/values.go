@@ -63,3 +63,17 @@ func lookup(values Values, path ...string) (any, bool) {
 	}
 	return current, true
 }
+
+// lookupString is lookup for a string leaf; ok is false when it is missing or not a string.
+func lookupString(values Values, path ...string) (string, bool) {
+	value, found := lookup(values, path...)
+	s, isString := value.(string)
+	return s, found && isString
+}
+
+// lookupBool is lookup for a boolean leaf; a missing or non-boolean leaf is false.
+func lookupBool(values Values, path ...string) bool {
+	value, _ := lookup(values, path...)
+	b, _ := value.(bool)
+	return b
+}

@@ -40,9 +40,9 @@ func (t Tools) Overlay(root, env string) ([]byte, error) {
 }
 
 // Umbrella renders the umbrella chart with the environment's values file, in
-// the namespace of the environment's overlay: the Helm door of that environment.
+// the environment's namespace: the Helm door of that environment.
 func (t Tools) Umbrella(root, env string) ([]byte, error) {
-	namespace, err := envgen.OverlayNamespace(root, env)
+	namespace, err := envgen.Namespace(root, env)
 	if err != nil {
 		return nil, err
 	}

@@ -67,8 +67,9 @@ func ownDirectory(dir, source string) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
+	// A directory the source lacks (a new overlay, say) starts empty.
 	entries, err := os.ReadDir(source)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/command"
+	"github.com/janovincze/philotes-deploy/internal/envgen"
 	"github.com/janovincze/philotes-deploy/internal/manifests"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -28,6 +29,26 @@ var HelmCLIs = []string{"helm3", "helm4"}
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Environments is the repository's one list of environments, in promotion order.
+func Environments(t testing.TB) []string {
+	t.Helper()
+	envs, err := envgen.Environments(RepoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return envs
+}
+
+// Namespace is the namespace an environment deploys into.
+func Namespace(t testing.TB, env string) string {
+	t.Helper()
+	namespace, err := envgen.Namespace(RepoRoot(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return namespace
 }
 
 // BinDir is where `make tools` puts the pinned binaries.

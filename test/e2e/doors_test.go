@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/janovincze/philotes-deploy/internal/cluster"
-	"github.com/janovincze/philotes-deploy/internal/envgen"
 	"github.com/janovincze/philotes-deploy/internal/render"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
@@ -128,12 +127,9 @@ func TestEveryDoorInstallsEveryEnvironmentWhoseWorkloadsSurviveRolloutsAndDrains
 	// Door by door, so that consecutive installs use different namespaces and
 	// never wait for the previous one to be deleted.
 	for _, d := range doors() {
-		for _, env := range envgen.Environments {
+		for _, env := range testenv.Environments(t) {
 			t.Run(d.name+"/"+env, func(t *testing.T) {
-				namespace, err := envgen.OverlayNamespace(testenv.RepoRoot(), env)
-				if err != nil {
-					t.Fatal(err)
-				}
+				namespace := testenv.Namespace(t, env)
 				e := installed(t, env, namespace, d.install(t, c, env, namespace))
 				t.Run("every workload is admitted and available", func(t *testing.T) {
 					checkAdmittedAndAvailable(t, c, e)

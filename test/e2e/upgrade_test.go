@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/janovincze/philotes-deploy/internal/cluster"
-	"github.com/janovincze/philotes-deploy/internal/envgen"
 	"github.com/janovincze/philotes-deploy/internal/render"
 	"github.com/janovincze/philotes-deploy/internal/testenv"
 )
@@ -19,7 +18,7 @@ import (
 func TestUpgradingFromThePreviousRenderedVersionAppliesWithoutImmutableFieldErrors(t *testing.T) {
 	c := shared.Cluster(t)
 	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
-	for _, env := range envgen.Environments {
+	for _, env := range testenv.Environments(t) {
 		t.Run(env, func(t *testing.T) {
 			dir := path.Join(render.RenderedDir, env)
 			previous, err := previousRenderedVersion(testenv.RepoRoot(), dir)
@@ -34,10 +33,7 @@ func TestUpgradingFromThePreviousRenderedVersionAppliesWithoutImmutableFieldErro
 			if err := previous.write(previousDir); err != nil {
 				t.Fatal(err)
 			}
-			namespace, err := envgen.OverlayNamespace(testenv.RepoRoot(), env)
-			if err != nil {
-				t.Fatal(err)
-			}
+			namespace := testenv.Namespace(t, env)
 			previousManifests := c.Kubectl(t, "kustomize", previousDir)
 			if namespaces := namespacesOf(t, previousManifests); !slices.Equal(namespaces, []string{namespace}) {
 				t.Fatalf("the previous version %s installs into the namespaces %v and the current one into %s: "+

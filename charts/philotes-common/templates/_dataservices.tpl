@@ -12,13 +12,14 @@ before the Jobs (-1) that need them and the workloads (0).
 {{- end -}}
 
 {{/*
-The dev data services (one pod, emptyDir by default, credentials from values) are refused in
-staging and production, which point the Philotes charts at external services instead.
+The dev data services (one pod, emptyDir by default, credentials from values) are refused
+outside the development profile, which points the Philotes charts at external services
+instead.
 Input: dict "context" $ "enabledBy" <the umbrella value that deploys the chart>.
 */}}
 {{- define "philotes-common.requireDev" -}}
 {{- $environment := include "philotes-common.environment" .context -}}
-{{- if ne $environment "dev" -}}
+{{- if include "philotes-common.isProtectedEnvironment" .context -}}
 {{- fail (printf "%s is a dev data service and is not allowed in %s: set %s to false and point the Philotes charts at an external service (their database host or storage endpoint and existingSecret; see charts/philotes/README.md)" (include "philotes-common.fullname" .context) $environment .enabledBy) -}}
 {{- end -}}
 {{- end -}}

@@ -7,24 +7,26 @@ every chart that depends on philotes-common, under the key of this library chart
 {{- toJson (index .Values "philotes-common" "global") -}}
 {{- end -}}
 
-{{/* global.environment, checked: dev, staging or production. */}}
+{{/*
+global.environment. The schema checks its syntax; this also refuses a release outside
+global.namespace when that is set, and every chart renders it, so every chart checks.
+*/}}
 {{- define "philotes-common.environment" -}}
-{{- $environment := (include "philotes-common.global" . | fromJson).environment -}}
-{{- if not (has $environment (list "dev" "staging" "production")) -}}
-{{- fail (printf "global.environment %q is not allowed: use dev, staging or production" (toString $environment)) -}}
+{{- $global := include "philotes-common.global" . | fromJson -}}
+{{- if and $global.namespace (ne $global.namespace .Release.Namespace) -}}
+{{- fail (printf "global.namespace is %q but the release is in namespace %q: the %s environment deploys into %s (install with --namespace %s, or change global.namespace)" $global.namespace .Release.Namespace $global.environment $global.namespace $global.namespace) -}}
 {{- end -}}
-{{- $environment -}}
+{{- $global.environment -}}
 {{- end -}}
 
-{{/* PHILOTES_ENV spells the dev environment "development". */}}
+{{/* PHILOTES_ENV: the environment's profile (development, staging or production). */}}
 {{- define "philotes-common.philotesEnv" -}}
-{{- $environment := include "philotes-common.environment" . -}}
-{{- ternary "development" $environment (eq $environment "dev") -}}
+{{- (include "philotes-common.global" . | fromJson).profile -}}
 {{- end -}}
 
-{{/* "true" in staging and production, where floating tags and rendered credentials are refused. */}}
+{{/* "true" unless the profile is development: floating tags and rendered credentials are refused. */}}
 {{- define "philotes-common.isProtectedEnvironment" -}}
-{{- if ne (include "philotes-common.environment" .) "dev" -}}true{{- end -}}
+{{- if ne (include "philotes-common.philotesEnv" .) "development" -}}true{{- end -}}
 {{- end -}}
 
 {{/*

@@ -202,14 +202,27 @@ spec:
     {{- toYaml $egress | nindent 4 }}
 {{- end -}}
 
-{{/* "true" when global.networkPolicy.enabled. */}}
+{{/* "true" when global.networkPolicy.enabled (the Jobs' NetworkPolicies follow it in both doors). */}}
 {{- define "philotes-common.networkPolicyEnabled" -}}
 {{- if (include "philotes-common.global" . | fromJson).networkPolicy.enabled -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+"true" when the chart renders the guardrail objects (global.guardrailObjects is chart); in the
+Kustomize door philotes-guardrails builds them from the workloads' annotations instead.
+*/}}
+{{- define "philotes-common.chartRendersGuardrails" -}}
+{{- if eq (include "philotes-common.global" . | fromJson).guardrailObjects "chart" -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when the chart renders the workloads' NetworkPolicies and the default deny. */}}
+{{- define "philotes-common.chartRendersNetworkPolicies" -}}
+{{- if and (include "philotes-common.networkPolicyEnabled" .) (include "philotes-common.chartRendersGuardrails" .) -}}true{{- end -}}
+{{- end -}}
+
 {{/* The namespace-wide default deny: only traffic a workload's own policy allows gets through. */}}
 {{- define "philotes-common.defaultDenyNetworkPolicy" -}}
-{{- if include "philotes-common.networkPolicyEnabled" . -}}
+{{- if include "philotes-common.chartRendersNetworkPolicies" . -}}
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
@@ -236,7 +249,7 @@ spec:
 
 {{/* PodDisruptionBudget of a chart with one workload, when podDisruptionBudget.enabled. */}}
 {{- define "philotes-common.chartPodDisruptionBudget" -}}
-{{- if .Values.podDisruptionBudget.enabled -}}
+{{- if and .Values.podDisruptionBudget.enabled (include "philotes-common.chartRendersGuardrails" .) -}}
 {{- include "philotes-common.podDisruptionBudget" (dict
     "context" .
     "name" (include "philotes-common.fullname" .)
@@ -252,7 +265,7 @@ NetworkPolicy of a chart with one workload, when global.networkPolicy.enabled.
 Input: dict "context" $ "network" <network map>.
 */}}
 {{- define "philotes-common.chartNetworkPolicy" -}}
-{{- if include "philotes-common.networkPolicyEnabled" .context -}}
+{{- if include "philotes-common.chartRendersNetworkPolicies" .context -}}
 {{- include "philotes-common.networkPolicy" (dict
     "context" .context
     "name" (include "philotes-common.fullname" .context)

@@ -22,6 +22,10 @@ const (
 	EnforcedAnnotation = annotationPrefix + "enforced"
 	GeneratedByLabel   = annotationPrefix + "generated-by"
 	GeneratedByValue   = "philotes-guardrails"
+	// AdoptAnnotation "true" on an object the function did not generate lets it
+	// take the object over when it would generate one of the same name; without
+	// it, that collision is an error.
+	AdoptAnnotation = annotationPrefix + "adopt"
 
 	localConfigAnnotation = "config.kubernetes.io/local-config"
 )

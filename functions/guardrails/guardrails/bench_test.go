@@ -66,7 +66,7 @@ spec:
 		}
 		rl := &framework.ResourceList{FunctionConfig: config, Items: input}
 		b.StartTimer()
-		if err := (Processor{}).Process(rl); err != nil {
+		if err := (&Processor{}).Process(rl); err != nil {
 			b.Fatal(err)
 		}
 	}

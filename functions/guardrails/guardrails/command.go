@@ -3,6 +3,7 @@ package guardrails
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,15 +14,21 @@ import (
 
 // Processor is the function as a framework.ResourceListProcessor.
 //
+// Notices, when set, receives the Info results (an object adopted or removed),
+// one per line: kustomize shows an exec function's stderr but not the results
+// of its output list.
+//
 // It does not use framework.SimpleProcessor: that appends a filter's error
 // results to the list and lets the process exit 0, and kustomize shows no
 // results, so a refused input would pass the build. Here any error result
 // returns an error (the process exits 1) and empties the items, so nothing is
 // half-written.
-type Processor struct{}
+type Processor struct {
+	Notices io.Writer
+}
 
 // Process implements framework.ResourceListProcessor.
-func (Processor) Process(rl *framework.ResourceList) error {
+func (p *Processor) Process(rl *framework.ResourceList) error {
 	policy, err := LoadPolicy(rl.FunctionConfig)
 	if err != nil {
 		rl.Results = append(rl.Results, policyResults(rl.FunctionConfig, err)...)
@@ -33,6 +40,13 @@ func (Processor) Process(rl *framework.ResourceList) error {
 	if rl.Results.ExitCode() != 0 {
 		rl.Items = nil
 		return rl.Results
+	}
+	if p.Notices != nil {
+		for _, result := range rl.Results {
+			if _, err := fmt.Fprintln(p.Notices, result); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -83,12 +97,14 @@ func NewCommand(readme string) (*cobra.Command, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := command.Build(Processor{}, command.StandaloneEnabled, true)
+	processor := &Processor{}
+	cmd := command.Build(processor, command.StandaloneEnabled, true)
 	cmd.Use = "philotes-guardrails [CONFIG.yaml [RESOURCES.yaml...]]"
 	cmd.Short = "Add PodDisruptionBudgets, NetworkPolicies and KEDA ScaledObjects to annotated workloads"
 	cmd.Long = cmd.Short + "\n\n" + long
 	run := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
+		processor.Notices = c.ErrOrStderr()
 		err := run(c, args)
 		if err != nil {
 			// One problem per line, ending in a newline, for kustomize's stderr.

@@ -54,7 +54,7 @@ spec:
 func process(t *testing.T, config *yaml.RNode, items []*yaml.RNode) []byte {
 	t.Helper()
 	rl := &framework.ResourceList{FunctionConfig: config, Items: items}
-	if err := (Processor{}).Process(rl); err != nil {
+	if err := (&Processor{}).Process(rl); err != nil {
 		if rl.Results.ExitCode() != 1 || len(rl.Items) != 0 {
 			t.Fatalf("an error left exit code %d and %d items", rl.Results.ExitCode(), len(rl.Items))
 		}

@@ -20,8 +20,48 @@ func TestEveryTestdataCaseProducesItsExpectedOutputOrErrors(t *testing.T) {
 	if *update {
 		writeExpectedOutputs(t)
 	}
-	checker := frameworktestutil.CommandResultsChecker{Command: func() *cobra.Command { return newTestCommand(t) }}
+	checker := frameworktestutil.CommandResultsChecker{Command: func() *cobra.Command { return withoutNotices(newTestCommand(t)) }}
 	checker.Assert(t)
+}
+
+// withoutNotices drops what a successful run prints on stderr (the checker
+// would take it for an error); TestNoticesAreWhatEachCaseExpects checks it.
+func withoutNotices(cmd *cobra.Command) *cobra.Command {
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		stderr := c.ErrOrStderr()
+		var notices bytes.Buffer
+		c.SetErr(&notices)
+		err := run(c, args)
+		c.SetErr(stderr)
+		if err != nil {
+			_, _ = notices.WriteTo(stderr)
+		}
+		return err
+	}
+	return cmd
+}
+
+// noticesFile holds, in a success case, the exact stderr: one line per object
+// the function adopted or removed. Without it, a case must print nothing.
+const noticesFile = "notices.txt"
+
+func TestNoticesAreWhatEachCaseExpects(t *testing.T) {
+	for _, dir := range testCases(t, "expected.yaml") {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			_, stderr, err := runCommand(t, filepath.Join(dir, "config.yaml"), filepath.Join(dir, "input.yaml"))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			want, err := os.ReadFile(filepath.Join(dir, noticesFile))
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			if stderr != string(want) {
+				t.Errorf("stderr:\n%s\nwant (%s):\n%s", stderr, noticesFile, want)
+			}
+		})
+	}
 }
 
 func writeExpectedOutputs(t *testing.T) {
@@ -34,6 +74,14 @@ func writeExpectedOutputs(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", dir, err, stderr)
 		}
 		if err := os.WriteFile(filepath.Join(dir, "expected.yaml"), []byte(stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		notices := filepath.Join(dir, noticesFile)
+		if stderr == "" {
+			if err := os.Remove(notices); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		} else if err := os.WriteFile(notices, []byte(stderr), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

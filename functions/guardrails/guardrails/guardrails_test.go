@@ -19,18 +19,13 @@ func mustParse(t testing.TB, text string) *yaml.RNode {
 	return node
 }
 
-func TestDefaultFillsTheEnvironmentTableAndTheDocumentedDefaults(t *testing.T) {
+func TestAMissingConfigHasNoEnvironmentAndTheDocumentedDefaults(t *testing.T) {
 	policy, err := LoadPolicy(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][3]bool{"dev": {false, false, false}, "staging": {true, true, false}, "production": {true, true, true}}
-	for env, guards := range want {
-		got := policy.Spec.Environments[env]
-		if [3]bool{*got.PodDisruptionBudget, *got.NetworkPolicy, *got.KEDA} != guards {
-			t.Errorf("%s enforces pdb/networkpolicy/keda %v, want %v", env,
-				[3]bool{*got.PodDisruptionBudget, *got.NetworkPolicy, *got.KEDA}, guards)
-		}
+	if len(policy.Spec.Environments) != 0 {
+		t.Errorf("environments = %v, want none: the function knows no environment of its own", policy.Spec.Environments)
 	}
 	np, keda := policy.Spec.NetworkPolicy, policy.Spec.KEDA
 	if np.DefaultDenyName != "default-deny" || np.DNS.Namespace != "kube-system" || np.DNS.Port != 53 || np.DNS.Pods["k8s-app"] != "kube-dns" {
@@ -41,27 +36,39 @@ func TestDefaultFillsTheEnvironmentTableAndTheDocumentedDefaults(t *testing.T) {
 	}
 }
 
-func TestAnEnvironmentOverrideChangesOnlyWhatItSets(t *testing.T) {
+func TestAnEnvironmentEnforcesOnlyWhatItLists(t *testing.T) {
 	policy, err := LoadPolicy(mustParse(t, `apiVersion: guardrails.philotes.io/v1alpha1
 kind: GuardrailPolicy
 spec:
   environments:
-    production: {keda: false}
-    dev: {podDisruptionBudget: true}
+    qa: {podDisruptionBudget: true, networkPolicy: true}
+    sandbox: {}
   keda: {activationLagBytes: 0, cooldownPeriod: 0}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	production, dev := policy.Spec.Environments["production"], policy.Spec.Environments["dev"]
-	if *production.KEDA || !*production.PodDisruptionBudget || !*production.NetworkPolicy {
-		t.Errorf("production = %v/%v/%v, want pdb and networkpolicy without keda", *production.PodDisruptionBudget, *production.NetworkPolicy, *production.KEDA)
+	qa, sandbox := policy.Spec.Environments["qa"], policy.Spec.Environments["sandbox"]
+	if *qa.KEDA || !*qa.PodDisruptionBudget || !*qa.NetworkPolicy {
+		t.Errorf("qa = %v/%v/%v, want pdb and networkpolicy without keda", *qa.PodDisruptionBudget, *qa.NetworkPolicy, *qa.KEDA)
 	}
-	if !*dev.PodDisruptionBudget || *dev.NetworkPolicy {
-		t.Errorf("dev = pdb %v networkpolicy %v, want pdb only", *dev.PodDisruptionBudget, *dev.NetworkPolicy)
+	if *sandbox.PodDisruptionBudget || *sandbox.NetworkPolicy || *sandbox.KEDA {
+		t.Errorf("sandbox = %v/%v/%v, want nothing enforced", *sandbox.PodDisruptionBudget, *sandbox.NetworkPolicy, *sandbox.KEDA)
 	}
 	if *policy.Spec.KEDA.CooldownPeriod != 0 {
 		t.Errorf("an explicit cooldownPeriod 0 became %d", *policy.Spec.KEDA.CooldownPeriod)
+	}
+}
+
+func TestAnEnvironmentNameOutsideKubernetesLabelSyntaxIsRefused(t *testing.T) {
+	_, err := LoadPolicy(mustParse(t, `apiVersion: guardrails.philotes.io/v1alpha1
+kind: GuardrailPolicy
+spec:
+  environments:
+    QA_1: {}
+`))
+	if err == nil || !strings.Contains(err.Error(), "spec.environments[QA_1]") {
+		t.Fatalf("err = %v, want the environment's key named", err)
 	}
 }
 
@@ -131,7 +138,7 @@ func TestAnErrorResultFailsTheProcessAndDropsEveryItem(t *testing.T) {
 			mustParse(t, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\n  annotations:\n    guardrails.philotes.io/environment: qa\n"),
 		},
 	}
-	err := Processor{}.Process(rl)
+	err := (&Processor{}).Process(rl)
 	if err == nil {
 		t.Fatal("Process returned no error for an unknown environment")
 	}
@@ -163,7 +170,10 @@ spec: {selector: {matchLabels: {app: c}}}
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy, err := LoadPolicy(nil)
+	policy, err := LoadPolicy(mustParse(t, `apiVersion: guardrails.philotes.io/v1alpha1
+kind: GuardrailPolicy
+spec: {environments: {staging: {podDisruptionBudget: true, networkPolicy: true}}}
+`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,5 +194,48 @@ spec: {selector: {matchLabels: {app: c}}}
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("order:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestAdoptingOrRemovingAnObjectIsReportedAsInfo(t *testing.T) {
+	policy, err := LoadPolicy(mustParse(t, `apiVersion: guardrails.philotes.io/v1alpha1
+kind: GuardrailPolicy
+spec: {environments: {staging: {podDisruptionBudget: true}, dev: {}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := kio.FromBytes([]byte(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: one, annotations: {guardrails.philotes.io/environment: staging}}
+spec: {selector: {matchLabels: {app: api}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: api, namespace: one, annotations: {guardrails.philotes.io/adopt: "true"}}
+spec: {minAvailable: 1}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: old, namespace: one, labels: {guardrails.philotes.io/generated-by: philotes-guardrails}}
+spec: {maxUnavailable: 1}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, results := apply(policy, items)
+	if results.ExitCode() != 0 || len(out) != 2 {
+		t.Fatalf("got %d items and %v, want the Deployment and the adopted PDB", len(out), results)
+	}
+	var got []string
+	for _, r := range results {
+		got = append(got, r.String())
+	}
+	want := []string{
+		"[info] policy/v1/PodDisruptionBudget/one/api: adopted (guardrails.philotes.io/adopt): now generated for Deployment one/api",
+		"[info] policy/v1/PodDisruptionBudget/one/old: removed: generated earlier for a workload or environment that no longer asks for it",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

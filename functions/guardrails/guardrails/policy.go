@@ -14,18 +14,6 @@ const (
 	PolicyKind       = "GuardrailPolicy"
 )
 
-// Environments in the order every message and document lists them.
-var Environments = []string{"dev", "staging", "production"}
-
-// defaultEnvironmentPolicy is the environment table of the design: dev runs
-// bare, staging rehearses production's PDBs and NetworkPolicies, production
-// adds KEDA scale-to-zero for the replication workers.
-var defaultEnvironmentPolicy = map[string]EnvironmentPolicy{
-	"dev":        {PodDisruptionBudget: ptr(false), NetworkPolicy: ptr(false), KEDA: ptr(false)},
-	"staging":    {PodDisruptionBudget: ptr(true), NetworkPolicy: ptr(true), KEDA: ptr(false)},
-	"production": {PodDisruptionBudget: ptr(true), NetworkPolicy: ptr(true), KEDA: ptr(true)},
-}
-
 // Defaults documented in README.md; the worker chart's keda.* values use the same.
 const (
 	DefaultDenyName              = "default-deny"
@@ -58,13 +46,16 @@ type PolicyMetadata struct {
 // PolicySpec mirrors the umbrella chart's global.networkPolicy and the worker
 // chart's keda values, so that one values file can produce both doors' settings.
 type PolicySpec struct {
-	// Environments overrides the environment table per environment and guardrail.
+	// Environments says, per environment name, which guardrails it enforces.
+	// The function knows no environment of its own: a workload whose
+	// environment is not listed here is an error.
 	Environments  map[string]*EnvironmentPolicy `json:"environments,omitempty"`
 	NetworkPolicy NetworkPolicyConfig           `json:"networkPolicy"`
 	KEDA          KEDAConfig                    `json:"keda"`
 }
 
-// EnvironmentPolicy says which guardrails an environment enforces.
+// EnvironmentPolicy says which guardrails an environment enforces; an omitted
+// guardrail is not enforced.
 type EnvironmentPolicy struct {
 	PodDisruptionBudget *bool `json:"podDisruptionBudget,omitempty"`
 	NetworkPolicy       *bool `json:"networkPolicy,omitempty"`
@@ -112,16 +103,14 @@ func (p *GuardrailPolicy) Default() error {
 	if p.Spec.Environments == nil {
 		p.Spec.Environments = map[string]*EnvironmentPolicy{}
 	}
-	for _, env := range Environments {
-		table := defaultEnvironmentPolicy[env]
-		override := p.Spec.Environments[env]
-		if override == nil {
-			override = &EnvironmentPolicy{}
-			p.Spec.Environments[env] = override
+	for name, enforces := range p.Spec.Environments {
+		if enforces == nil {
+			enforces = &EnvironmentPolicy{}
+			p.Spec.Environments[name] = enforces
 		}
-		override.PodDisruptionBudget = orDefault(override.PodDisruptionBudget, table.PodDisruptionBudget)
-		override.NetworkPolicy = orDefault(override.NetworkPolicy, table.NetworkPolicy)
-		override.KEDA = orDefault(override.KEDA, table.KEDA)
+		enforces.PodDisruptionBudget = orDefault(enforces.PodDisruptionBudget, ptr(false))
+		enforces.NetworkPolicy = orDefault(enforces.NetworkPolicy, ptr(false))
+		enforces.KEDA = orDefault(enforces.KEDA, ptr(false))
 	}
 
 	np := &p.Spec.NetworkPolicy
@@ -160,9 +149,7 @@ func (p *GuardrailPolicy) Validate() error {
 			p.APIVersion, p.Kind, PolicyAPIVersion, PolicyKind)
 	}
 	for _, env := range sortedKeys(p.Spec.Environments) {
-		if _, known := defaultEnvironmentPolicy[env]; !known {
-			errs.add(keyField("spec.environments", env), "unknown environment; allowed values: %s", strings.Join(Environments, ", "))
-		}
+		errs.requireName(keyField("spec.environments", env), env, "environment name", dnsLabel)
 	}
 
 	np := p.Spec.NetworkPolicy
@@ -210,7 +197,7 @@ func (e Endpoint) validate(errs *FieldErrors, field string) {
 }
 
 // LoadPolicy decodes, defaults and validates the function config. A missing
-// config means every default.
+// config means every default, and no environment.
 func LoadPolicy(node *yaml.RNode) (*GuardrailPolicy, error) {
 	policy := &GuardrailPolicy{APIVersion: PolicyAPIVersion, Kind: PolicyKind}
 	if node != nil && !node.IsNilOrEmpty() {
@@ -248,4 +235,13 @@ func orDefault[T any](value, fallback *T) *T {
 		return value
 	}
 	return ptr(*fallback)
+}
+
+// EnvironmentNames lists the configured environments for messages: sorted, or
+// a note that there is none.
+func (p *GuardrailPolicy) EnvironmentNames() string {
+	if len(p.Spec.Environments) == 0 {
+		return "none (spec.environments of the GuardrailPolicy is empty)"
+	}
+	return strings.Join(sortedKeys(p.Spec.Environments), ", ")
 }

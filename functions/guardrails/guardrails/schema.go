@@ -17,7 +17,7 @@ const FunctionDefinitionPath = "functions/guardrails/krm-function-definition.yam
 var schemaConstraints = map[string]map[string]any{
 	"apiVersion":                               {"enum": []string{PolicyAPIVersion}},
 	"kind":                                     {"enum": []string{PolicyKind}},
-	"spec.environments":                        {"propertyNames": map[string]any{"enum": Environments}},
+	"spec.environments":                        {"propertyNames": map[string]any{"pattern": dnsLabelPattern.String(), "maxLength": 63}},
 	"spec.networkPolicy.defaultDenyName":       {"pattern": dnsSubdomainPattern.String(), "maxLength": 253},
 	"spec.networkPolicy.dns.namespace":         {"pattern": dnsLabelPattern.String(), "maxLength": 63},
 	"spec.networkPolicy.dns.port":              {"minimum": 1, "maximum": 65535},
