@@ -31,7 +31,8 @@ test: tools $(BIN)/philotes-guardrails cluster-tools runtime-deps verify ## Run 
 	$(GO_TEST_ENV) go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: generate
-generate: docs ## Regenerate what derives from the values files and the Go types: chart schemas and READMEs, overlay inputs, the function's published definition.
+generate: docs ## Regenerate what derives from the values files and the Go types: chart schemas and READMEs, the charts' dependency archives, overlay inputs, the function's published definition.
+	go run ./cmd/chartdeps
 	go run ./cmd/envgen
 	go run ./cmd/fndefinition
 
@@ -40,6 +41,7 @@ verify: tools $(BIN)/philotes-guardrails docs-check ## Fail when anything genera
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
+	go run ./cmd/chartdeps -check
 	go run ./cmd/envgen -check
 	go run ./cmd/fndefinition -check
 	go run ./cmd/render -check -bin $(BIN)

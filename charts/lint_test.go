@@ -2,6 +2,7 @@ package charts_test
 
 import (
 	"bytes"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,4 +76,22 @@ func TestHelm3AndHelm4RenderTheSameObjects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A clean render prints nothing but the manifests: no warning a user would have to read
+// (Helm warns once per symbolic link in a chart, for instance).
+func TestACleanRenderPrintsNothingOnStderr(t *testing.T) {
+	forEachEnvironment(t, func(t *testing.T, helm, env string) {
+		r := environment(env)
+		cmd := exec.Command(helm, r.args()...)
+		cmd.Dir = chartsDir()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("helm %s: %v\n%s", strings.Join(r.args(), " "), err, stderr.String())
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("helm %s printed on stderr:\n%s", strings.Join(r.args(), " "), stderr.String())
+		}
+	})
 }

@@ -153,30 +153,34 @@ func checkPackagedChart(t *testing.T, source, packaged, inPackage string) {
 			t.Errorf("%s: dependency %s comes from %q; the charts depend on each other through file:// only", source, dep.Name, dep.Repository)
 			continue
 		}
-		dir, found := vendoredChart(t, packaged, dep.Name)
+		dir, entry, found := vendoredChart(t, packaged, dep.Name)
 		if !found {
 			t.Errorf("the package lacks dependency %s of %s in %s/charts/", dep.Name, source, inPackage)
 			continue
 		}
-		checkPackagedChart(t, filepath.Join(source, local), filepath.Join(packaged, "charts", dir), filepath.Join(inPackage, "charts", dir))
+		checkPackagedChart(t, filepath.Join(source, local), dir, filepath.Join(inPackage, "charts", entry))
 	}
 }
 
-// vendoredChart finds the directory in a packaged chart's charts/ that holds
-// the chart named name (Helm matches dependencies by name, not by directory).
-func vendoredChart(t *testing.T, packaged, name string) (string, bool) {
+// vendoredChart finds the chart named name in a packaged chart's charts/, a
+// directory or an archive (Helm matches dependencies by name, not by file
+// name), and returns its directory (an archive unpacked) and its entry there.
+func vendoredChart(t *testing.T, packaged, name string) (dir, entry string, found bool) {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(packaged, "charts"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
-	for _, entry := range entries {
-		chart := filepath.Join(packaged, "charts", entry.Name())
+	for _, e := range entries {
+		chart := filepath.Join(packaged, "charts", e.Name())
+		if strings.HasSuffix(e.Name(), ".tgz") {
+			chart = extractChart(t, chart)
+		}
 		if _, err := os.Stat(filepath.Join(chart, "Chart.yaml")); err == nil && readChart(t, chart).Name == name {
-			return entry.Name(), true
+			return chart, e.Name(), true
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 // packagedFiles are the files of a chart, relative to it, that `helm package`
