@@ -31,7 +31,7 @@ const (
 )
 
 var knownAnnotations = []string{
-	EnvironmentAnnotation, NetworkAnnotation, ScalingAnnotation, MaxUnavailableAnnotation, EnforcedAnnotation,
+	EnvironmentAnnotation, NetworkAnnotation, ScalingAnnotation, MaxUnavailableAnnotation, EnforcedAnnotation, AdoptAnnotation,
 }
 
 // The names the enforced annotation lists, in the order it lists them.

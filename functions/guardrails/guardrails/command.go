@@ -107,8 +107,16 @@ func NewCommand(readme string) (*cobra.Command, error) {
 		processor.Notices = c.ErrOrStderr()
 		err := run(c, args)
 		if err != nil {
-			// One problem per line, ending in a newline, for kustomize's stderr.
-			_, _ = fmt.Fprintln(c.ErrOrStderr(), err)
+			// One problem per line, ending in a newline, for kustomize's stderr
+			// (Results.Error would put a blank line between them).
+			var results framework.Results
+			if errors.As(err, &results) {
+				for _, result := range results {
+					_, _ = fmt.Fprintln(c.ErrOrStderr(), result)
+				}
+			} else {
+				_, _ = fmt.Fprintln(c.ErrOrStderr(), err)
+			}
 		}
 		return err
 	}

@@ -128,6 +128,12 @@ func TestRefusedInputWritesNoResourceAndFails(t *testing.T) {
 			if !strings.Contains(stderr, "[error]") {
 				t.Errorf("stderr does not carry the error results:\n%s", stderr)
 			}
+			// One problem per line: every line is a result, none blank.
+			for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+				if !strings.HasPrefix(line, "[error] ") {
+					t.Errorf("stderr line %q is not one error result; stderr:\n%s", line, stderr)
+				}
+			}
 		})
 	}
 }
