@@ -113,8 +113,10 @@ bench: tools $(BIN)/philotes-guardrails $(BIN)/benchstat ## Run every benchmark 
 	  echo "memory: $$(awk '/^MemTotal:/ {printf "%.1f GiB", $$2 / 1048576}' /proc/meminfo)"; echo "go: $$(go env GOVERSION)"; \
 	  echo "kustomize: $$($(BIN)/kustomize version)"; echo "helm: $$($(BIN)/helm version --short)"; \
 	  echo "count: $(BENCH_COUNT)"; echo "load-before: $$(cut -d' ' -f1-3 /proc/loadavg)"; } > $(BENCH_SCRATCH)
-	$(GO_TEST_ENV) go test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 0 $(BENCH_PACKAGES) | tee -a $(BENCH_SCRATCH)
+	$(GO_TEST_ENV) go test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 0 $(BENCH_PACKAGES) | tee $(BENCH_SCRATCH).run
+	@# Configuration lines apply to the results after them: the load after the run goes in the header.
 	@echo "load-after: $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(BENCH_SCRATCH)
+	cat $(BENCH_SCRATCH).run >> $(BENCH_SCRATCH) && rm $(BENCH_SCRATCH).run
 	mv $(BENCH_SCRATCH) $(BENCH_RESULTS)
 	$(BIN)/benchstat $(BENCH_RESULTS) > $(BENCH_SUMMARY)
 	go run ./bench/benchdoc -results $(BENCH_RESULTS)

@@ -49,7 +49,7 @@ func sampleRun(kustomizeMs int) string {
 
 func parseSample(t *testing.T, run string) *Results {
 	t.Helper()
-	results, err := ParseResults(strings.NewReader(run))
+	results, err := ParseResults(strings.NewReader(run), "sample")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,9 +135,9 @@ func TestReportNamesTheMissingBenchmark(t *testing.T) {
 }
 
 func TestParseRefusesANonNumericValue(t *testing.T) {
-	_, err := ParseResults(strings.NewReader("BenchmarkX-2 1 fast ns/op\n"))
-	if err == nil || !strings.Contains(err.Error(), `"fast"`) {
-		t.Errorf("error = %v, want one quoting the value", err)
+	_, err := ParseResults(strings.NewReader("goos: linux\nBenchmarkX-2 1 fast ns/op\n"), "sample")
+	if err == nil || !strings.Contains(err.Error(), "sample:2: parsing measurement") {
+		t.Errorf("error = %v, want one naming the file, line and measurement", err)
 	}
 }
 

@@ -40,9 +40,9 @@ func run(resultsPath, docPath string, environments []string, check bool) error {
 		return err
 	}
 	defer file.Close()
-	results, err := ParseResults(file)
+	results, err := ParseResults(file, resultsPath)
 	if err != nil {
-		return fmt.Errorf("%s: %w", resultsPath, err)
+		return err
 	}
 	tables, err := Report(results, environments)
 	if err != nil {

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
+
+	"golang.org/x/perf/benchfmt"
 )
 
 // Results are the runs of one `make bench`: every measurement of every
@@ -17,53 +17,48 @@ type Results struct {
 	benchmarks map[string]map[string][]float64
 }
 
-var (
-	// configLine is a benchmark-format configuration line ("cpu: AMD EPYC").
-	configLine = regexp.MustCompile(`^([a-z][^\s:]*):\s*(.*)$`)
-	// procsSuffix is the GOMAXPROCS suffix go test appends to benchmark names.
-	procsSuffix = regexp.MustCompile(`-\d+$`)
-)
+// procsSuffix is the GOMAXPROCS suffix go test appends to benchmark names.
+var procsSuffix = regexp.MustCompile(`-\d+$`)
 
-// ParseResults reads `go test -bench` output in the benchmark data format.
-func ParseResults(r io.Reader) (*Results, error) {
+// ParseResults reads `go test -bench` output in the benchmark data format,
+// with golang.org/x/perf's reader (the one benchstat uses). Configuration lines
+// apply to the results after them, so `make bench` writes every one of them,
+// the load after the run included, before the first result.
+// A line the format does not allow is an error naming fileName and the line.
+func ParseResults(r io.Reader, fileName string) (*Results, error) {
 	results := &Results{Config: map[string]string{}, benchmarks: map[string]map[string][]float64{}}
-	scanner := bufio.NewScanner(r)
-	scanner.Buffer(make([]byte, 1024*1024), 1024*1024)
-	for line := 1; scanner.Scan(); line++ {
-		text := scanner.Text()
-		if match := configLine.FindStringSubmatch(text); match != nil {
-			results.Config[match[1]] = match[2]
-			continue
-		}
-		if !strings.HasPrefix(text, "Benchmark") {
-			continue
-		}
-		fields := strings.Fields(text)
-		if len(fields) < 4 || len(fields)%2 != 0 {
-			// A benchmark's own log lines start with its name too; only result
-			// lines have an iteration count and value-unit pairs.
-			continue
-		}
-		if _, err := strconv.Atoi(fields[1]); err != nil {
-			continue
-		}
-		name := procsSuffix.ReplaceAllString(fields[0], "")
-		if results.benchmarks[name] == nil {
-			results.benchmarks[name] = map[string][]float64{}
-		}
-		for i := 2; i < len(fields); i += 2 {
-			value, err := strconv.ParseFloat(fields[i], 64)
-			if err != nil {
-				return nil, fmt.Errorf("line %d: %s: value %q is not a number", line, name, fields[i])
+	reader := benchfmt.NewReader(r, fileName)
+	for reader.Scan() {
+		switch record := reader.Result().(type) {
+		case *benchfmt.SyntaxError:
+			return nil, record
+		case *benchfmt.Result:
+			for _, config := range record.Config {
+				if config.File {
+					results.Config[config.Key] = string(config.Value)
+				}
 			}
-			results.benchmarks[name][fields[i+1]] = append(results.benchmarks[name][fields[i+1]], value)
+			// The reader drops the Benchmark prefix that the report's names keep.
+			name := "Benchmark" + procsSuffix.ReplaceAllString(string(record.Name), "")
+			if results.benchmarks[name] == nil {
+				results.benchmarks[name] = map[string][]float64{}
+			}
+			for _, v := range record.Values {
+				// The reader tidies units (ns/op becomes sec/op); the report
+				// reads them as go test wrote them.
+				value, unit := v.Value, v.Unit
+				if v.OrigUnit != "" {
+					value, unit = v.OrigValue, v.OrigUnit
+				}
+				results.benchmarks[name][unit] = append(results.benchmarks[name][unit], value)
+			}
 		}
 	}
-	if err := scanner.Err(); err != nil {
+	if err := reader.Err(); err != nil {
 		return nil, err
 	}
 	if len(results.benchmarks) == 0 {
-		return nil, fmt.Errorf("no benchmark results")
+		return nil, fmt.Errorf("%s: no benchmark results", fileName)
 	}
 	return results, nil
 }
