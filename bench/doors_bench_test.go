@@ -15,9 +15,9 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
-	"github.com/janovincze/philotes-deploy/internal/envgen"
-	"github.com/janovincze/philotes-deploy/internal/render"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/build/envgen"
+	"github.com/janovincze/philotes-deploy/internal/build/render"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // The door benchmarks of one environment run in one binary, so that the

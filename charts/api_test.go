@@ -3,7 +3,7 @@ package charts_test
 import (
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
 )
 
 // Sources hold database credentials behind the API: staging and production run it with

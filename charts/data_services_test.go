@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/manifests"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // secretValue decodes one key of a rendered Secret.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
 )
 
 // The migration pods must not look like server pods: the Service would route to them

@@ -37,7 +37,7 @@ func TestDefaultImageTagsArePinnedToTheAppVersion(t *testing.T) {
 }
 
 // Dependencies come from the sibling chart (file://), packaged into charts/ by `make generate`
-// (internal/chartdeps checks the archives are current), so `helm template` and kustomize need
+// (internal/build/chartdeps checks the archives are current), so `helm template` and kustomize need
 // no `helm dependency build`.
 func TestEveryDependencyIsTheSiblingChart(t *testing.T) {
 	for _, chart := range append([]string{"philotes-common"}, installableCharts...) {

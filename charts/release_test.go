@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
 )
 
 // Dev talks to the release's own data services, so their addresses come from the release

@@ -11,10 +11,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/janovincze/philotes-deploy/internal/build/envgen"
 	"github.com/janovincze/philotes-deploy/internal/command"
-	"github.com/janovincze/philotes-deploy/internal/envgen"
-	"github.com/janovincze/philotes-deploy/internal/manifests"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/manifests"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
 )
 
 // PostgreSQL lets one consumer read a replication slot: a second worker exits, and a

@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"github.com/janovincze/philotes-deploy/internal/manifests"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // umbrellaChart is the chart the Helm door installs and CI packages and pushes

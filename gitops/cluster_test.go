@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/cluster"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/cluster"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // The Argo CD and Flux releases pinned in tools/crds/go.mod. Argo CD's CRD

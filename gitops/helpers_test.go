@@ -13,8 +13,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/janovincze/philotes-deploy/internal/render"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/build/render"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // root is the repository; every path a manifest names is relative to it.

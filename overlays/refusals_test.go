@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/envgen"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/build/envgen"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // The Helm door refuses the network settings the guardrail function refuses in the Kustomize

@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/janovincze/philotes-deploy/internal/envgen"
-	"github.com/janovincze/philotes-deploy/internal/generated"
+	"github.com/janovincze/philotes-deploy/internal/build/envgen"
+	"github.com/janovincze/philotes-deploy/internal/build/generated"
 )
 
 const (

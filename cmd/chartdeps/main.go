@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/janovincze/philotes-deploy/internal/chartdeps"
+	"github.com/janovincze/philotes-deploy/internal/build/chartdeps"
 )
 
 func main() {

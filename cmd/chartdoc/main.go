@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/janovincze/philotes-deploy/internal/chartdoc"
+	"github.com/janovincze/philotes-deploy/internal/build/chartdoc"
 )
 
 func main() {

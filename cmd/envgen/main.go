@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/janovincze/philotes-deploy/internal/envgen"
+	"github.com/janovincze/philotes-deploy/internal/build/envgen"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/janovincze/philotes-deploy/functions/guardrails/guardrails"
-	"github.com/janovincze/philotes-deploy/internal/generated"
+	"github.com/janovincze/philotes-deploy/internal/build/generated"
 )
 
 func main() {

@@ -9,8 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/janovincze/philotes-deploy/internal/envgen"
-	"github.com/janovincze/philotes-deploy/internal/render"
+	"github.com/janovincze/philotes-deploy/internal/build/envgen"
+	"github.com/janovincze/philotes-deploy/internal/build/render"
 )
 
 func main() {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/janovincze/philotes-deploy/internal/generated"
-	"github.com/janovincze/philotes-deploy/internal/schemascripts"
+	"github.com/janovincze/philotes-deploy/internal/build/generated"
+	"github.com/janovincze/philotes-deploy/internal/build/schemascripts"
 )
 
 // archiveURL is where a release's source archive is published; %s is the version tag.

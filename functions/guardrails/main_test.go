@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/command"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )

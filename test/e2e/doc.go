@@ -1,4 +1,4 @@
 // Package e2e proves the deployment against a real Kubernetes control plane
-// started by internal/cluster: what is rendered must be admitted, become
+// started by internal/testsupport/cluster: what is rendered must be admitted, become
 // Available and survive rollouts and node drains.
 package e2e

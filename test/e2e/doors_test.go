@@ -10,9 +10,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/janovincze/philotes-deploy/internal/cluster"
-	"github.com/janovincze/philotes-deploy/internal/render"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/build/render"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/cluster"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // environment is what a door installed into one environment's namespace.

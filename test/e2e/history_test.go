@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/render"
+	"github.com/janovincze/philotes-deploy/internal/build/render"
 )
 
 // history is a throwaway repository whose commits and tags hold versions of

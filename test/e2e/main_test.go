@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/cluster"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/cluster"
 )
 
 // shared is started by the first test that needs a cluster; starting one per

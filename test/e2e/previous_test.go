@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/janovincze/philotes-deploy/internal/render"
+	"github.com/janovincze/philotes-deploy/internal/build/render"
 )
 
 // errNoPreviousVersion means the history holds no rendered version other than

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/servers"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/servers"
 )
 
 // The bucket Job against a real S3 server with the keys the door renders: it creates the

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/cluster"
-	"github.com/janovincze/philotes-deploy/internal/manifests"
-	"github.com/janovincze/philotes-deploy/internal/servers"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/cluster"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/servers"
 )
 
 // The bootstrap Job publishes the warehouse id into the ConfigMap the workers read, through the

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/manifests"
-	"github.com/janovincze/philotes-deploy/internal/servers"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/servers"
 )
 
 // devPostgreSQL starts a local server with the settings the door's dev PostgreSQL

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/generated"
+	"github.com/janovincze/philotes-deploy/internal/build/generated"
 )
 
 const readmePath = "../README.md"

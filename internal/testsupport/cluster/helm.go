@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/command"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // Helm runs a Helm CLI against the cluster from the repository root. Its

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/command"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // operatorPins is the tools/ module that pins the operators whose files the

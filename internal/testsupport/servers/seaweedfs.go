@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/janovincze/philotes-deploy/internal/process"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/process"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // S3 is a SeaweedFS server (master, volume, filer and S3 gateway in one process) for one

@@ -15,7 +15,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/janovincze/philotes-deploy/internal/generated"
+	"github.com/janovincze/philotes-deploy/internal/build/generated"
 )
 
 const (

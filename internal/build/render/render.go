@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/janovincze/philotes-deploy/internal/build/envgen"
 	"github.com/janovincze/philotes-deploy/internal/command"
-	"github.com/janovincze/philotes-deploy/internal/envgen"
 )
 
 // ReleaseName is the release both doors install; names derive from it.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // waitTimeout bounds each wait for a rollout, a Job or a drain. On fake nodes

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/janovincze/philotes-deploy/internal/generated"
+	"github.com/janovincze/philotes-deploy/internal/build/generated"
 )
 
 // The README section between these markers is generated; the rest is prose.

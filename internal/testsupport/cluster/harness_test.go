@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/cluster"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/cluster"
 )
 
 func TestKubectlAndTheAPIServerReportTheSamePinnedRelease(t *testing.T) {

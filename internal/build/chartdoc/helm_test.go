@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/command"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // The generated schemas are only worth what Helm makes of them, so these tests

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
 )
 
 // helmOutput looks like `helm template`: source comments, a template that

@@ -35,7 +35,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/janovincze/philotes-deploy/internal/generated"
+	"github.com/janovincze/philotes-deploy/internal/build/generated"
 )
 
 // Files maps each generated file, a slash path relative to the charts

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // copyCase copies the charts of a testdata case without symlinks into a temporary directory.

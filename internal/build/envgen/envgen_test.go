@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/generated"
+	"github.com/janovincze/philotes-deploy/internal/build/generated"
 	"sigs.k8s.io/yaml"
 )
 
@@ -282,8 +282,8 @@ func TestWrittenFilesAreNoLongerStale(t *testing.T) {
 }
 
 func TestTheCommittedOverlayInputsMatchTheUmbrellaValues(t *testing.T) {
-	// Two levels up from this package; testenv, which would say so, imports this package.
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	// Three levels up from this package; testenv, which would say so, imports this package.
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/janovincze/philotes-deploy/internal/build/envgen"
 	"github.com/janovincze/philotes-deploy/internal/command"
-	"github.com/janovincze/philotes-deploy/internal/envgen"
-	"github.com/janovincze/philotes-deploy/internal/manifests"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -28,7 +28,7 @@ var HelmCLIs = []string{"helm3", "helm4"}
 // RepoRoot is the directory that holds the repository's go.mod.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
 // Environments is the repository's one list of environments, in promotion order.

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/janovincze/philotes-deploy/internal/process"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/process"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 // binaryNames are the pinned binaries a cluster needs in .bin/.

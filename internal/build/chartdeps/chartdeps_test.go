@@ -147,8 +147,8 @@ func TestBadDependenciesAreRefusedWithTheChartNamed(t *testing.T) {
 }
 
 func TestTheCommittedArchivesAreCurrent(t *testing.T) {
-	// Two levels up from this package.
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	// Three levels up from this package.
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}

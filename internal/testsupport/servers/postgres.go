@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/janovincze/philotes-deploy/internal/command"
-	"github.com/janovincze/philotes-deploy/internal/process"
-	"github.com/janovincze/philotes-deploy/internal/testenv"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/process"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
 const (

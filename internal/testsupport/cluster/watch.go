@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/janovincze/philotes-deploy/internal/process"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/process"
 )
 
 // PodEvent is one change to a pod, as a watch reports it.
