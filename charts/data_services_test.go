@@ -200,6 +200,16 @@ func TestDataServicesAreRefusedOutsideDev(t *testing.T) {
 	})
 }
 
+// They have no NetworkPolicy: behind a default deny nothing could reach them.
+func TestDataServicesAreRefusedWhereNetworkPoliciesAreOn(t *testing.T) {
+	forEachHelm(t, func(t *testing.T, helm string) {
+		for _, chart := range dataServiceCharts {
+			standalone(chart).with("global.networkPolicy.enabled=true").expectRefusal(t, helm,
+				"philotes-"+chart+" is a dev data service and has no NetworkPolicy: with global.networkPolicy.enabled the namespace's default deny would cut it off in dev")
+		}
+	})
+}
+
 func TestDataServicePersistenceIsAVolumeClaimInsteadOfAnEmptyDir(t *testing.T) {
 	forEachHelm(t, func(t *testing.T, helm string) {
 		for _, chart := range dataServiceCharts {

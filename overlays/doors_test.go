@@ -216,6 +216,32 @@ func TestAFourthEnvironmentIsAValuesFileAndMakeGenerate(t *testing.T) {
 	}
 	fromKustomize := parse(t, kustomizeOut)
 	requireTheSameObjects(t, fromKustomize, parse(t, helmOut))
+
+	// `make render` lists it in every GitOps file that has an entry per environment.
+	var rendered []render.Environment
+	for _, env := range envs {
+		manifests := kustomizeOut
+		if env != "qa" {
+			manifests, err = os.ReadFile(filepath.Join(m.Source, render.RenderedDir, env, render.ManifestsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		namespace, err := envgen.Namespace(m.Root, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rendered = append(rendered, render.Environment{Name: env, Namespace: namespace, Manifests: manifests})
+	}
+	lists, err := render.GitOpsFiles(m.Root, rendered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range lists {
+		if !strings.Contains(string(content), "philotes-qa") {
+			t.Errorf("%s does not list qa:\n%s", name, content)
+		}
+	}
 	for _, workload := range slices.Concat(fromKustomize.OfKind("Deployment"), fromKustomize.OfKind("StatefulSet")) {
 		if fromKustomize.Find("PodDisruptionBudget", workload.GetName()) == nil || fromKustomize.Find("NetworkPolicy", workload.GetName()) == nil {
 			t.Errorf("qa: %s lacks the PodDisruptionBudget or NetworkPolicy staging's values switch on", id(workload))

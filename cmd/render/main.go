@@ -1,6 +1,7 @@
 // Command render builds every overlay through the Kustomize door and writes
-// rendered/<env>/ for kubectl and Flux; with -check it writes nothing and fails
-// when a committed rendering is stale.
+// rendered/<env>/ for kubectl and Flux, and the GitOps files that list the
+// environments; with -check it writes nothing and fails when a committed
+// rendering or list is stale.
 package main
 
 import (
@@ -35,11 +36,17 @@ func run(root, bin string, check bool) error {
 		return err
 	}
 	var stale []string
+	var rendered []render.Environment
 	for _, env := range envs {
 		manifests, err := tools.Overlay(root, env)
 		if err != nil {
 			return err
 		}
+		namespace, err := envgen.Namespace(root, env)
+		if err != nil {
+			return err
+		}
+		rendered = append(rendered, render.Environment{Name: env, Namespace: namespace, Manifests: manifests})
 		summary, err := render.Summary(env, manifests)
 		if err != nil {
 			return err
@@ -57,5 +64,9 @@ func run(root, bin string, check bool) error {
 	if len(stale) > 0 {
 		return fmt.Errorf("stale renderings (run `make render`): %v", stale)
 	}
-	return nil
+	lists, err := render.GitOpsFiles(root, rendered)
+	if err != nil {
+		return err
+	}
+	return lists.Sync(root, check, "render", os.Stdout)
 }

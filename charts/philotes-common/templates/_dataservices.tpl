@@ -22,6 +22,10 @@ Input: dict "context" $ "enabledBy" <the umbrella value that deploys the chart>.
 {{- if include "philotes-common.isProtectedEnvironment" .context -}}
 {{- fail (printf "%s is a dev data service and is not allowed in %s: set %s to false and point the Philotes charts at an external service (their database host or storage endpoint and existingSecret; see charts/philotes/README.md)" (include "philotes-common.fullname" .context) $environment .enabledBy) -}}
 {{- end -}}
+{{- /* They carry no guardrail annotations, so no NetworkPolicy admits their traffic. */ -}}
+{{- if include "philotes-common.networkPolicyEnabled" .context -}}
+{{- fail (printf "%s is a dev data service and has no NetworkPolicy: with global.networkPolicy.enabled the namespace's default deny would cut it off in %s; set %s to false or global.networkPolicy.enabled to false" (include "philotes-common.fullname" .context) $environment .enabledBy) -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
