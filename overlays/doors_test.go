@@ -144,6 +144,41 @@ func TestABuildWithoutEnableExecFailsInsteadOfDroppingTheGuardrails(t *testing.T
 	}
 }
 
+// The validator asks every guarded workload for the function's mark, whichever
+// services an environment runs: with the API disabled it still passes a build with
+// the function and fails one without.
+func TestTheValidatorNeedsNoParticularService(t *testing.T) {
+	tl := tools(t, "helm")
+	m := testenv.NewMirror(t, testenv.RepoRoot())
+	staging, err := os.ReadFile(filepath.Join(m.Source, "charts", "philotes", "values-staging.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutAPI := strings.Replace(string(staging), "\napi:\n", "\napi:\n  enabled: false\n", 1)
+	if withoutAPI == string(staging) {
+		t.Fatal("charts/philotes/values-staging.yaml has no api section to disable")
+	}
+	m.Replace(t, "charts/philotes/values-staging.yaml", []byte(withoutAPI))
+	files, err := envgen.Generate(m.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ReplaceAll(t, files, "overlays/staging/")
+	out, err := tl.Overlay(m.Root, "staging")
+	if err != nil {
+		t.Fatalf("staging without the API: %v", err)
+	}
+	objects := parse(t, out)
+	if objects.Find("Deployment", "philotes-api") != nil || len(objects.OfKind("PodDisruptionBudget")) == 0 {
+		t.Fatalf("the build without the API is not what the test needs: %v", objects.IDs())
+	}
+	_, err = testenv.RunErr(m.Root, tl.Kustomize, "build", "--enable-helm", "--enable-alpha-plugins",
+		"--helm-command", tl.Helm, filepath.Join("overlays", "staging"))
+	if err == nil || !strings.Contains(err.Error(), "guardrails.philotes.io~1enforced") {
+		t.Fatalf("without --enable-exec and without the API the build must still fail on the mark: %v", err)
+	}
+}
+
 // Provenance the Kustomize door adds on purpose; everything else must match.
 const (
 	enforcedAnnotation = "guardrails.philotes.io/enforced"
