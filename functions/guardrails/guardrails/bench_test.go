@@ -50,6 +50,10 @@ func benchmarkGuardrails(b *testing.B, n int) {
 	config := mustParse(b, `apiVersion: guardrails.philotes.io/v1alpha1
 kind: GuardrailPolicy
 spec:
+  environments:
+    dev: {}
+    staging: {podDisruptionBudget: true, networkPolicy: true}
+    production: {podDisruptionBudget: true, networkPolicy: true, keda: true}
   networkPolicy:
     endpoints:
       buffer-database: {cidrs: [10.20.0.0/24], port: 5432}

@@ -16,6 +16,10 @@ kind: GuardrailPolicy
 metadata:
   name: guardrails
 spec:
+  environments:
+    dev: {}
+    staging: {podDisruptionBudget: true, networkPolicy: true}
+    production: {podDisruptionBudget: true, networkPolicy: true, keda: true}
   networkPolicy:
     namespaces: {ingress-controller: ingress-nginx, monitoring: monitoring}
     endpoints:
@@ -107,4 +111,15 @@ func FuzzGuardrailPolicy(f *testing.F) {
 		workload := fuzzWorkload(t, "production", `{"egress":[{"endpoint":"buffer-database"}]}`, "", "")
 		process(t, node, []*yaml.RNode{workload})
 	})
+}
+
+// The seeds must reach the function's work, not only its refusals: a config
+// that no longer names the workloads' environment would turn every fuzz run
+// into a refusal.
+func TestTheFuzzSeedsAreAccepted(t *testing.T) {
+	workload := fuzzWorkload(t, "production", `{"egress":[{"endpoint":"buffer-database"}]}`,
+		`{"type":"replication-slot","slot":"orders","host":"db","port":5432,"database":"orders","user":"philotes","sslmode":"require","passwordSecret":{"name":"orders","key":"password"}}`, "1")
+	if process(t, mustParse(t, fuzzConfig), []*yaml.RNode{workload}) == nil {
+		t.Fatal("the fuzz seed config and workload are refused")
+	}
 }
