@@ -59,12 +59,19 @@ type gitRepository struct {
 	} `json:"spec"`
 }
 
+// helmAction is the install or upgrade section of a HelmRelease.
+type helmAction struct {
+	DisableWait bool `json:"disableWait"`
+}
+
 type helmRelease struct {
 	Metadata objectMeta `json:"metadata"`
 	Spec     struct {
-		ReleaseName      string `json:"releaseName"`
-		TargetNamespace  string `json:"targetNamespace"`
-		StorageNamespace string `json:"storageNamespace"`
+		Install          helmAction `json:"install"`
+		Upgrade          helmAction `json:"upgrade"`
+		ReleaseName      string     `json:"releaseName"`
+		TargetNamespace  string     `json:"targetNamespace"`
+		StorageNamespace string     `json:"storageNamespace"`
 		Chart            struct {
 			Spec helmChartTemplate `json:"spec"`
 		} `json:"chart"`
@@ -301,10 +308,36 @@ func TestFluxHelmReleasesInstallTheUmbrellaChartWithEachEnvironmentsValues(t *te
 			t.Errorf("HelmRelease %s reads values files %v, want %v: the chart's defaults, then the environment's", name, got, want)
 		}
 		namespaceKustomization(t, fluxHelm, all, r.Kustomization, namespaces[r.Env])
+		// helm-controller's wait would hold the post-install catalog bootstrap until the
+		// workers are ready, which they are not without it: the Kustomization checks them.
+		if !spec.Install.DisableWait || !spec.Upgrade.DisableWait {
+			t.Errorf("HelmRelease %s waits for its workloads before the post-install hooks (install.disableWait %v, upgrade.disableWait %v): the workers wait for the catalog bootstrap hook", name, spec.Install.DisableWait, spec.Upgrade.DisableWait)
+		}
+		checkHelmHealthChecks(t, r, name, namespaces[r.Env])
 	}
 	slices.Sort(envs)
 	if want := slices.Sorted(slices.Values(testenv.Environments(t))); !slices.Equal(envs, want) {
 		t.Errorf("%s installs HelmReleases for %v, want %v", fluxHelm, envs, want)
+	}
+}
+
+// checkHelmHealthChecks: the Kustomization around a HelmRelease is Ready only when the
+// HelmRelease and every workload of the environment are; health checks, since `wait`
+// would make kustomize-controller ignore them.
+func checkHelmHealthChecks(t *testing.T, r fluxHelmRelease, release, namespace string) {
+	t.Helper()
+	k := r.Kustomization
+	if k.Spec.Wait {
+		t.Errorf("Kustomization %s sets wait, which ignores its health checks", k.Metadata.Name)
+	}
+	want := []reference{{APIVersion: "helm.toolkit.fluxcd.io/v2", Kind: "HelmRelease", Name: release, Namespace: r.Release.Metadata.Namespace}}
+	for _, n := range rendered(t, r.Env) {
+		if n.GetKind() == "Deployment" || n.GetKind() == "StatefulSet" {
+			want = append(want, reference{APIVersion: n.GetApiVersion(), Kind: n.GetKind(), Name: n.GetName(), Namespace: namespace})
+		}
+	}
+	if !slices.Equal(k.Spec.HealthChecks, want) {
+		t.Errorf("Kustomization %s checks %v, want the HelmRelease and every workload of rendered/%s: %v", k.Metadata.Name, k.Spec.HealthChecks, r.Env, want)
 	}
 }
 

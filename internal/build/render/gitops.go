@@ -62,6 +62,10 @@ spec:
   - name: philotes-%[1]s-namespace
   path: ./%[2]s/%[1]s
 `, env.Name, RenderedDir))
+		workloads, err := workloadHealthChecks(env)
+		if err != nil {
+			return nil, err
+		}
 		helmInputs = append(helmInputs, fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -74,7 +78,12 @@ spec:
     substitute:
       PHILOTES_ENVIRONMENT: %[1]s
       PHILOTES_NAMESPACE: %[2]s
-`, env.Name, env.Namespace))
+  healthChecks:
+  - apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    name: philotes-%[1]s
+    namespace: flux-system
+%[3]s`, env.Name, env.Namespace, workloads))
 	}
 	spliced, err := generated.Splice(appSet, environmentsStart, environmentsEnd, strings.Join(elements, ""))
 	if err != nil {
@@ -96,7 +105,9 @@ spec:
 		FluxHelmReleaseInputs: []byte(generatedHeader + `# One HelmRelease per environment from a single template (release/), filled in
 # by postBuild substitution, and applied only once the namespace is ready (a
 # HelmRelease can depend on other HelmReleases only, hence the Kustomization
-# around it).
+# around it). Ready when the HelmRelease is (installed, every hook Job done)
+# and every workload the environment renders is: the HelmRelease does not wait
+# for them (see release/helmrelease.yaml), so the health checks do.
 ` + strings.Join(helmInputs, "---\n")),
 	}, nil
 }
@@ -119,6 +130,23 @@ spec:
 		fmt.Fprintf(&b, "  - apiVersion: apiextensions.k8s.io/v1\n    kind: CustomResourceDefinition\n    name: %s\n", crd)
 	}
 	return b.String()
+}
+
+// workloadHealthChecks lists the environment's Deployments and StatefulSets as
+// health check entries, in the order the manifests hold them.
+func workloadHealthChecks(env Environment) (string, error) {
+	nodes, err := kio.FromBytes(env.Manifests)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", env.Name, err)
+	}
+	var b strings.Builder
+	for _, n := range nodes {
+		if n.GetApiVersion() != "apps/v1" || (n.GetKind() != "Deployment" && n.GetKind() != "StatefulSet") {
+			continue
+		}
+		fmt.Fprintf(&b, "  - apiVersion: apps/v1\n    kind: %s\n    name: %s\n    namespace: %s\n", n.GetKind(), n.GetName(), env.Namespace)
+	}
+	return b.String(), nil
 }
 
 // customResourceDefinitions names, sorted, the CRD of every custom kind in the
