@@ -177,10 +177,15 @@ func overlayNamespaces(t *testing.T) map[string]string {
 	return namespaces
 }
 
-// repositoryURL is where the module path says the repository lives.
-func repositoryURL(t *testing.T) string {
+// site is where site.yaml says the deployment is published: a fork's
+// URL, SSH included, is as good as the upstream one.
+func site(t *testing.T) render.Site {
 	t.Helper()
-	return "https://" + goModDirective(t, "go.mod", "module") + ".git"
+	s, err := render.LoadSite(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // goModDirective reads a one-line directive (module, go) of a go.mod file.

@@ -99,7 +99,7 @@ func controllerDirectories(t *testing.T) []string {
 }
 
 func TestEveryDoorFetchesFromThisRepository(t *testing.T) {
-	want := repositoryURL(t)
+	want := site(t).Repository
 	for _, door := range argoCDDoors {
 		for _, app := range argoCDApplications(t, door) {
 			if app.Spec.Source.RepoURL != want {
@@ -115,6 +115,20 @@ func TestEveryDoorFetchesFromThisRepository(t *testing.T) {
 		for _, source := range objectsOf[gitRepository](t, build(t, door), "source.toolkit.fluxcd.io", "GitRepository") {
 			if source.Spec.URL != want {
 				t.Errorf("%s: GitRepository %s clones %s, want %s", door, source.Metadata.Name, source.Spec.URL, want)
+			}
+		}
+	}
+}
+
+func TestEveryRegistryIsTheSites(t *testing.T) {
+	registry := site(t).Registry
+	for _, door := range fluxDoors {
+		nodes := build(t, door)
+		for _, kind := range []string{"OCIRepository", "HelmRepository"} {
+			for _, source := range objectsOf[helmRepository](t, nodes, "source.toolkit.fluxcd.io", kind) {
+				if !strings.HasPrefix(source.Spec.URL, "oci://"+registry+"/") {
+					t.Errorf("%s: %s %s pulls %s, want it under oci://%s/ (%s)", door, kind, source.Metadata.Name, source.Spec.URL, registry, render.SiteFile)
+				}
 			}
 		}
 	}

@@ -268,13 +268,17 @@ func TestAFourthEnvironmentIsAValuesFileAndMakeGenerate(t *testing.T) {
 		}
 		rendered = append(rendered, render.Environment{Name: env, Namespace: namespace, Manifests: manifests})
 	}
-	lists, err := render.GitOpsFiles(m.Root, rendered)
+	site, err := render.LoadSite(m.Root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, content := range lists {
-		if !strings.Contains(string(content), "philotes-qa") {
-			t.Errorf("%s does not list qa:\n%s", name, content)
+	lists, err := render.GitOpsFiles(m.Root, site, rendered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{render.ArgoCDApplicationSet, render.ArgoCDProject, render.FluxNamespaces, render.FluxRenderedApps, render.FluxHelmReleaseInputs} {
+		if !strings.Contains(string(lists[name]), "philotes-qa") {
+			t.Errorf("%s does not list qa:\n%s", name, lists[name])
 		}
 	}
 	for _, workload := range slices.Concat(fromKustomize.OfKind("Deployment"), fromKustomize.OfKind("StatefulSet")) {

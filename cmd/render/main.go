@@ -64,7 +64,11 @@ func run(root, bin string, check bool) error {
 	if len(stale) > 0 {
 		return fmt.Errorf("stale renderings (run `make render`): %v", stale)
 	}
-	lists, err := render.GitOpsFiles(root, rendered)
+	site, err := render.LoadSite(root)
+	if err != nil {
+		return err
+	}
+	lists, err := render.GitOpsFiles(root, site, rendered)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -24,29 +25,67 @@ type Environment struct {
 // environment changes no hand-written file.
 const (
 	ArgoCDApplicationSet  = "gitops/argocd/overlays/applicationset.yaml"
+	ArgoCDProject         = "gitops/argocd/project/appproject.yaml"
+	ArgoCDRepoServer      = "gitops/argocd/repo-server/argocd-repo-server.yaml"
 	FluxNamespaces        = "gitops/flux/namespaces/namespaces.yaml"
 	FluxRenderedApps      = "gitops/flux/rendered/kustomizations.yaml"
 	FluxHelmReleaseInputs = "gitops/flux/helm/kustomizations.yaml"
+	FluxGitRepository     = "gitops/flux/git-source/gitrepository.yaml"
+	FluxOCIRepository     = "gitops/flux/oci-source/ocirepository.yaml"
+	FluxHelmRepository    = "gitops/flux/helm/helmrepository.yaml"
 )
 
-// The ApplicationSet's list of environments stands between these lines; the
-// rest of the file is written by hand.
+// The OCI repositories under the site's registry.
+const (
+	ChartsRepository    = "charts"
+	ManifestsRepository = "manifests"
+)
+
+// The ApplicationSet's list of environments and the AppProject's destinations
+// stand between these lines; the rest of those files is written by hand.
 const (
 	environmentsStart = "# environments:start: written by `make render` from charts/philotes/values-<env>.yaml, do not edit\n"
 	environmentsEnd   = "      # environments:end"
+	destinationsEnd   = "  # environments:end"
 )
+
+// siteFields are the lines of hand-written manifests that `make render` sets
+// from the site file: the prefix before the value, per file.
+var siteFields = []struct {
+	file  string
+	line  *regexp.Regexp
+	value func(Site) string
+}{
+	{ArgoCDApplicationSet, regexp.MustCompile(`(?m)^( +repoURL: ).*$`), func(s Site) string { return s.Repository }},
+	{ArgoCDApplicationSet, regexp.MustCompile(`(?m)^( +targetRevision: ).*$`), func(s Site) string { return s.Revision }},
+	{ArgoCDProject, regexp.MustCompile(`(?m)^(  sourceRepos:\n  - ).*$`), func(s Site) string { return s.Repository }},
+	// The repo-server's init container installs the function at the revision the Applications build.
+	{ArgoCDRepoServer, regexp.MustCompile(`(?m)^( +- name: PHILOTES_DEPLOY_VERSION\n +value: ).*$`), func(s Site) string { return s.Revision }},
+	{FluxGitRepository, regexp.MustCompile(`(?m)^(  url: ).*$`), func(s Site) string { return s.Repository }},
+	{FluxOCIRepository, regexp.MustCompile(`(?m)^(  url: ).*$`), func(s Site) string { return "oci://" + s.Registry + "/" + ManifestsRepository }},
+	{FluxHelmRepository, regexp.MustCompile(`(?m)^(  url: ).*$`), func(s Site) string { return "oci://" + s.Registry + "/" + ChartsRepository }},
+}
 
 const generatedHeader = "# Written by `make render`, one entry per charts/philotes/values-<env>.yaml: do not edit.\n"
 
-// GitOpsFiles returns the GitOps files that list the environments.
-func GitOpsFiles(root string, envs []Environment) (generated.Files, error) {
-	appSet, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(ArgoCDApplicationSet)))
-	if err != nil {
-		return nil, err
+// GitOpsFiles returns the GitOps files that list the environments or carry the
+// site's repository, revision and registry.
+func GitOpsFiles(root string, site Site, envs []Environment) (generated.Files, error) {
+	handWritten := map[string][]byte{}
+	for _, field := range siteFields {
+		if _, read := handWritten[field.file]; read {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(field.file)))
+		if err != nil {
+			return nil, err
+		}
+		handWritten[field.file] = data
 	}
-	var elements, namespaces, renderedApps, helmInputs []string
+	var elements, destinations, namespaces, renderedApps, helmInputs []string
 	for _, env := range envs {
 		elements = append(elements, fmt.Sprintf("      - env: %s\n        namespace: %s\n", env.Name, env.Namespace))
+		destinations = append(destinations, fmt.Sprintf("  - server: https://kubernetes.default.svc\n    namespace: %s\n", env.Namespace))
 		crds, err := customResourceDefinitions(env)
 		if err != nil {
 			return nil, err
@@ -85,12 +124,27 @@ spec:
     namespace: flux-system
 %[3]s`, env.Name, env.Namespace, workloads))
 	}
-	spliced, err := generated.Splice(appSet, environmentsStart, environmentsEnd, strings.Join(elements, ""))
-	if err != nil {
+	var err error
+	if handWritten[ArgoCDApplicationSet], err = generated.Splice(handWritten[ArgoCDApplicationSet], environmentsStart, environmentsEnd, strings.Join(elements, "")); err != nil {
 		return nil, fmt.Errorf("%s: %w", ArgoCDApplicationSet, err)
 	}
-	return generated.Files{
-		ArgoCDApplicationSet: spliced,
+	if handWritten[ArgoCDProject], err = generated.Splice(handWritten[ArgoCDProject], environmentsStart, destinationsEnd, strings.Join(destinations, "")); err != nil {
+		return nil, fmt.Errorf("%s: %w", ArgoCDProject, err)
+	}
+	for file, secret := range map[string]string{FluxGitRepository: site.GitSecret, FluxOCIRepository: site.RegistrySecret, FluxHelmRepository: site.RegistrySecret} {
+		handWritten[file] = withSecretRef(handWritten[file], secret)
+	}
+	for _, field := range siteFields {
+		text := handWritten[field.file]
+		if n := len(field.line.FindAllIndex(text, -1)); n != 1 {
+			return nil, fmt.Errorf("%s: %d lines match %s, want one: the site's value goes there", field.file, n, field.line)
+		}
+		handWritten[field.file] = field.line.ReplaceAllFunc(text, func(line []byte) []byte {
+			prefix := field.line.FindSubmatch(line)[1]
+			return append(append([]byte{}, prefix...), field.value(site)...)
+		})
+	}
+	files := generated.Files{
 		FluxNamespaces: []byte(generatedHeader + `# One Kustomization per environment owns its Namespace: the base the overlays
 # use, renamed to the environment's namespace. Its health checks are the
 # Namespace and the CRDs of every custom kind in the environment's rendered
@@ -109,7 +163,26 @@ spec:
 # and every workload the environment renders is: the HelmRelease does not wait
 # for them (see release/helmrelease.yaml), so the health checks do.
 ` + strings.Join(helmInputs, "---\n")),
-	}, nil
+	}
+	for name, content := range handWritten {
+		files[name] = content
+	}
+	return files, nil
+}
+
+// secretRefLines is a Flux source's secretRef, which follows its url line.
+var secretRefLines = regexp.MustCompile(`(?m)^  secretRef:\n    name: .*\n`)
+
+// withSecretRef gives a Flux source the secretRef the site names, or none.
+func withSecretRef(manifest []byte, secret string) []byte {
+	manifest = secretRefLines.ReplaceAll(manifest, nil)
+	if secret == "" {
+		return manifest
+	}
+	url := regexp.MustCompile(`(?m)^  url: .*\n`)
+	return url.ReplaceAllFunc(manifest, func(line []byte) []byte {
+		return append(append([]byte{}, line...), "  secretRef:\n    name: "+secret+"\n"...)
+	})
 }
 
 func namespaceKustomization(env Environment, crds []string) string {

@@ -7,17 +7,34 @@ import (
 	"testing"
 )
 
-func TestEveryEnvironmentGetsItsEntryAndItsCustomKindsCRDs(t *testing.T) {
+// handWrittenGitOps lays out the hand-written GitOps files the site and the
+// environments are written into.
+func handWrittenGitOps(t *testing.T) string {
+	t.Helper()
 	root := t.TempDir()
-	appSet := filepath.Join(root, filepath.FromSlash(ArgoCDApplicationSet))
-	if err := os.MkdirAll(filepath.Dir(appSet), 0o755); err != nil {
-		t.Fatal(err)
+	for name, content := range map[string]string{
+		ArgoCDApplicationSet: "spec:\n  generators:\n  - list:\n      elements:\n      " + environmentsStart + "      - env: old\n" + environmentsEnd + "\n  template:\n    spec:\n      source:\n        repoURL: https://example.com/old.git\n        targetRevision: v0\n",
+		ArgoCDProject:        "spec:\n  sourceRepos:\n  - https://example.com/old.git\n  destinations:\n  " + environmentsStart + "  - namespace: old\n" + destinationsEnd + "\n",
+		ArgoCDRepoServer:     "        env:\n        - name: PHILOTES_DEPLOY_VERSION\n          value: v0\n",
+		FluxGitRepository:    "spec:\n  url: https://example.com/old.git\n",
+		FluxOCIRepository:    "spec:\n  url: oci://example.com/old/manifests\n",
+		FluxHelmRepository:   "spec:\n  type: oci\n  url: oci://example.com/old/charts\n",
+	} {
+		path := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	handWritten := "spec:\n  generators:\n  - list:\n      elements:\n      " + environmentsStart + "      - env: old\n" + environmentsEnd + "\n  template: {}\n"
-	if err := os.WriteFile(appSet, []byte(handWritten), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files, err := GitOpsFiles(root, []Environment{
+	return root
+}
+
+var forkSite = Site{Repository: "git@git.example.org:team/philotes-deploy.git", Revision: "release/1.2", Registry: "registry.example.org:5000/team/philotes", GitSecret: "philotes-deploy-ssh"}
+
+func TestEveryEnvironmentGetsItsEntryAndItsCustomKindsCRDs(t *testing.T) {
+	files, err := GitOpsFiles(handWrittenGitOps(t), forkSite, []Environment{
 		{Name: "dev", Namespace: "philotes-dev", Manifests: []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n")},
 		{Name: "qa", Namespace: "team-qa", Manifests: []byte(`apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
@@ -36,8 +53,11 @@ metadata: {name: a}
 		t.Fatal(err)
 	}
 	set := string(files[ArgoCDApplicationSet])
-	if strings.Contains(set, "env: old") || !strings.Contains(set, "- env: qa\n        namespace: team-qa\n"+environmentsEnd) || !strings.HasSuffix(set, "\n  template: {}\n") {
+	if strings.Contains(set, "env: old") || !strings.Contains(set, "- env: qa\n        namespace: team-qa\n"+environmentsEnd) {
 		t.Errorf("the ApplicationSet's list was not replaced between its markers:\n%s", set)
+	}
+	if project := string(files[ArgoCDProject]); strings.Contains(project, "namespace: old") || !strings.Contains(project, "namespace: team-qa\n"+destinationsEnd) {
+		t.Errorf("the AppProject's destinations were not replaced between their markers:\n%s", project)
 	}
 	namespaces := string(files[FluxNamespaces])
 	for _, want := range []string{"name: scaledobjects.keda.sh", "name: servicemonitors.monitoring.coreos.com", "targetNamespace: team-qa"} {
@@ -53,16 +73,54 @@ metadata: {name: a}
 	}
 }
 
-func TestAnApplicationSetWithoutTheMarkersIsRefused(t *testing.T) {
-	root := t.TempDir()
-	appSet := filepath.Join(root, filepath.FromSlash(ArgoCDApplicationSet))
-	if err := os.MkdirAll(filepath.Dir(appSet), 0o755); err != nil {
+func TestTheSiteIsWrittenWhereEachManifestNeedsIt(t *testing.T) {
+	files, err := GitOpsFiles(handWrittenGitOps(t), forkSite, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(appSet, []byte("spec: {}\n"), 0o644); err != nil {
-		t.Fatal(err)
+	for name, want := range map[string]string{
+		ArgoCDApplicationSet: "        repoURL: git@git.example.org:team/philotes-deploy.git\n        targetRevision: release/1.2\n",
+		ArgoCDProject:        "  sourceRepos:\n  - git@git.example.org:team/philotes-deploy.git\n",
+		ArgoCDRepoServer:     "          value: release/1.2\n",
+		FluxGitRepository:    "  url: git@git.example.org:team/philotes-deploy.git\n  secretRef:\n    name: philotes-deploy-ssh\n",
+		FluxOCIRepository:    "  url: oci://registry.example.org:5000/team/philotes/manifests\n",
+		FluxHelmRepository:   "  url: oci://registry.example.org:5000/team/philotes/charts\n",
+	} {
+		if !strings.Contains(string(files[name]), want) || strings.Contains(string(files[name]), "old") {
+			t.Errorf("%s:\n%s\nwant it to hold %q and nothing old", name, files[name], want)
+		}
 	}
-	if _, err := GitOpsFiles(root, nil); err == nil || !strings.Contains(err.Error(), ArgoCDApplicationSet) {
-		t.Fatalf("err = %v, want the file named", err)
+}
+
+func TestAManifestWithoutItsMarkersOrFieldIsRefused(t *testing.T) {
+	for _, name := range []string{ArgoCDApplicationSet, FluxHelmRepository} {
+		root := handWrittenGitOps(t)
+		if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(name)), []byte("spec: {}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := GitOpsFiles(root, forkSite, nil); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s emptied: err = %v, want the file named", name, err)
+		}
+	}
+}
+
+func TestASiteAcceptsSSHAndRefusesWhatNoControllerClones(t *testing.T) {
+	for _, ok := range []string{"https://github.com/a/b.git", "ssh://git@github.com/a/b.git", "ssh://git@example.com:2222/a/b", "git@github.com:a/b.git"} {
+		if err := (Site{Repository: ok, Revision: "main", Registry: "ghcr.io/a/b", GitSecret: "git-key"}).Validate(); err != nil {
+			t.Errorf("%s refused: %v", ok, err)
+		}
+	}
+	err := Site{Repository: "http://example.com/a.git", Revision: "a b", Registry: "oci://ghcr.io/a", RegistrySecret: "Bad_Name"}.Validate()
+	for _, want := range []string{`repository "http://example.com/a.git" is not a Git URL`, `revision "a b"`, `registry "oci://ghcr.io/a" is not an OCI repository`, `registrySecret "Bad_Name" is not a Secret name`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to name %s", err, want)
+		}
+	}
+}
+
+func TestAnSSHRepositoryNeedsTheSecretFluxClonesWith(t *testing.T) {
+	err := Site{Repository: "git@github.com:a/b.git", Revision: "main", Registry: "ghcr.io/a/b"}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "gitSecret is empty, but Flux clones git@github.com:a/b.git over SSH only with a key") {
+		t.Fatalf("err = %v, want the missing gitSecret named", err)
 	}
 }
