@@ -11,23 +11,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// fixture lays out charts under a temporary root: path -> content.
-func fixture(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for name, content := range files {
-		full := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
+	"github.com/janovincze/philotes-deploy/internal/testsupport/tree"
+)
 
 var threeCharts = map[string]string{
 	"charts/library/Chart.yaml":            "name: library\nversion: 0.2.0\ntype: library\n",
@@ -65,7 +51,7 @@ func entries(t *testing.T, archive []byte) map[string]string {
 }
 
 func TestEachChartGetsItsDependenciesPackagedWithTheirOwn(t *testing.T) {
-	root := fixture(t, threeCharts)
+	root := tree.New(t, threeCharts)
 	files, err := Generate(root)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +85,7 @@ func TestEachChartGetsItsDependenciesPackagedWithTheirOwn(t *testing.T) {
 }
 
 func TestArchivesAreTheSameBytesOnEveryRun(t *testing.T) {
-	root := fixture(t, threeCharts)
+	root := tree.New(t, threeCharts)
 	first, err := Generate(root)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +124,7 @@ func TestBadDependenciesAreRefusedWithTheChartNamed(t *testing.T) {
 		}, "charts depend on each other in a cycle"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := Generate(fixture(t, tc.files))
+			_, err := Generate(tree.New(t, tc.files))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/janovincze/philotes-deploy/internal/build/generated"
 	"sigs.k8s.io/yaml"
+
+	"github.com/janovincze/philotes-deploy/internal/build/generated"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/tree"
 )
 
 // fixture lays out a minimal umbrella chart, library and worker chart.
@@ -61,15 +63,7 @@ keda:
 	for path, content := range files {
 		base[path] = content
 	}
-	for path, content := range base {
-		full := filepath.Join(root, path)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tree.Write(t, root, base)
 	return root
 }
 

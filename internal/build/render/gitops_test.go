@@ -5,30 +5,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/janovincze/philotes-deploy/internal/testsupport/tree"
 )
 
 // handWrittenGitOps lays out the hand-written GitOps files the site and the
 // environments are written into.
 func handWrittenGitOps(t *testing.T) string {
 	t.Helper()
-	root := t.TempDir()
-	for name, content := range map[string]string{
+	return tree.New(t, map[string]string{
 		ArgoCDApplicationSet: "spec:\n  generators:\n  - list:\n      elements:\n      " + environmentsStart + "      - env: old\n" + environmentsEnd + "\n  template:\n    spec:\n      source:\n        repoURL: https://example.com/old.git\n        targetRevision: v0\n",
 		ArgoCDProject:        "spec:\n  sourceRepos:\n  - https://example.com/old.git\n  destinations:\n  " + environmentsStart + "  - namespace: old\n" + destinationsEnd + "\n",
 		ArgoCDRepoServer:     "        env:\n        - name: PHILOTES_DEPLOY_VERSION\n          value: v0\n",
 		FluxGitRepository:    "spec:\n  url: https://example.com/old.git\n",
 		FluxOCIRepository:    "spec:\n  url: oci://example.com/old/manifests\n",
 		FluxHelmRepository:   "spec:\n  type: oci\n  url: oci://example.com/old/charts\n",
-	} {
-		path := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
+	})
 }
 
 var forkSite = Site{Repository: "git@git.example.org:team/philotes-deploy.git", Revision: "release/1.2", Registry: "registry.example.org:5000/team/philotes", GitSecret: "philotes-deploy-ssh"}
