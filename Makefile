@@ -27,7 +27,7 @@ render: tools $(BIN)/philotes-guardrails generate ## Render every environment th
 	go run ./cmd/render -bin $(BIN)
 
 .PHONY: test
-test: tools $(BIN)/philotes-guardrails cluster-tools runtime-deps verify ## Run every test: generated files fresh, Go tests with both Helm majors, a local control plane, and the Jobs against real PostgreSQL and S3 servers.
+test: tools $(BIN)/philotes-guardrails cluster-tools flux-controllers runtime-deps verify ## Run every test: generated files fresh, Go tests with both Helm majors, a local control plane, and the Jobs against real PostgreSQL and S3 servers.
 	$(GO_TEST_ENV) go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: generate
@@ -180,6 +180,16 @@ $(BIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 
 $(BIN)/kwok: tools/kwok/go.mod tools/kwok/go.sum
 	cd tools/kwok && go build -o $@ sigs.k8s.io/kwok/cmd/kwok
+
+# Flux's own controllers, run by the GitOps tests as local processes against the control plane.
+.PHONY: flux-controllers
+flux-controllers: $(BIN)/source-controller $(BIN)/kustomize-controller ## Build the pinned Flux source-controller and kustomize-controller.
+
+$(BIN)/source-controller: tools/flux-source-controller/go.mod tools/flux-source-controller/go.sum
+	cd tools/flux-source-controller && go build -o $@ github.com/fluxcd/source-controller
+
+$(BIN)/kustomize-controller: tools/flux-kustomize-controller/go.mod tools/flux-kustomize-controller/go.sum
+	cd tools/flux-kustomize-controller && go build -o $@ github.com/fluxcd/kustomize-controller
 
 ##@ Runtime tests (the programs behind the pods that run on this machine)
 

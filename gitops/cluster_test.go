@@ -20,9 +20,6 @@ var gitOpsCRDs = []cluster.CRDs{
 	{Module: argoCDModule, Dir: "manifests/crds/application-crd.yaml"},
 	{Module: argoCDModule, Dir: "manifests/crds/applicationset-crd.yaml"},
 	{Module: argoCDModule, Dir: "manifests/crds/appproject-crd.yaml"},
-	{Module: "github.com/fluxcd/source-controller", Dir: "config/crd/bases"},
-	{Module: "github.com/fluxcd/kustomize-controller", Dir: "config/crd/bases"},
-	{Module: "github.com/fluxcd/helm-controller", Dir: "config/crd/bases"},
 	// The custom kinds the environments render, for the CRD health checks.
 	cluster.KEDACRDs,
 	cluster.PrometheusOperatorCRDs,
@@ -33,7 +30,7 @@ var controllerNamespaces = []string{"argocd", "flux-system"}
 
 func TestEveryGitOpsManifestIsAcceptedByAClusterWithTheArgoCDAndFluxCRDs(t *testing.T) {
 	c := cluster.Start(t)
-	c.InstallCRDs(t, gitOpsCRDs...)
+	c.InstallCRDs(t, append(gitOpsCRDs, cluster.FluxCRDs...)...)
 	for _, namespace := range controllerNamespaces {
 		c.CreateNamespace(t, namespace, nil)
 	}
@@ -140,6 +137,18 @@ func checkCRDHealthChecks(t *testing.T, c *cluster.Cluster) {
 			if checked != 1 {
 				t.Errorf("%s: %d Kustomizations apply base/namespace into %s, want one", door, checked, namespaces[env])
 			}
+		}
+	}
+}
+
+// The Flux controllers the tests run are the releases whose CRDs the tests install.
+func TestTheFluxControllersAreTheReleasesOfTheirCRDs(t *testing.T) {
+	for tool, module := range map[string]string{
+		"flux-source-controller":    "github.com/fluxcd/source-controller",
+		"flux-kustomize-controller": "github.com/fluxcd/kustomize-controller",
+	} {
+		if run, crds := pinnedVersion(t, tool, module), pinnedVersion(t, "crds", module); run != crds {
+			t.Errorf("tools/%s/go.mod runs %s %s, tools/crds/go.mod installs the CRDs of %s", tool, module, run, crds)
 		}
 	}
 }

@@ -27,11 +27,19 @@ type Process struct {
 
 // Start runs binary as credential (nil: the test's own user), with stdout and stderr in logPath.
 func Start(logPath string, credential *syscall.Credential, binary string, args ...string) (*Process, error) {
+	return StartWithEnv(logPath, credential, nil, binary, args...)
+}
+
+// StartWithEnv is Start with env appended to the test's environment.
+func StartWithEnv(logPath string, credential *syscall.Credential, env []string, binary string, args ...string) (*Process, error) {
 	log, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(binary, args...)
+	if len(env) > 0 {
+		cmd.Env = append(cmd.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group lets Stop reach anything the server spawns.
 	cmd.SysProcAttr = Attributes(credential)

@@ -60,6 +60,8 @@ func BinDir() string {
 var makeTargets = map[string]string{
 	"philotes-guardrails":     "guardrails",
 	"kube-apiserver":          "cluster-tools",
+	"source-controller":       "flux-controllers",
+	"kustomize-controller":    "flux-controllers",
 	"kube-controller-manager": "cluster-tools",
 	"kube-scheduler":          "cluster-tools",
 	"kubectl":                 "cluster-tools",
