@@ -183,13 +183,16 @@ $(BIN)/kwok: tools/kwok/go.mod tools/kwok/go.sum
 
 # Flux's own controllers, run by the GitOps tests as local processes against the control plane.
 .PHONY: flux-controllers
-flux-controllers: $(BIN)/source-controller $(BIN)/kustomize-controller ## Build the pinned Flux source-controller and kustomize-controller.
+flux-controllers: $(BIN)/source-controller $(BIN)/kustomize-controller $(BIN)/helm-controller ## Build the pinned Flux source-controller, kustomize-controller and helm-controller.
 
 $(BIN)/source-controller: tools/flux-source-controller/go.mod tools/flux-source-controller/go.sum
 	cd tools/flux-source-controller && go build -o $@ github.com/fluxcd/source-controller
 
 $(BIN)/kustomize-controller: tools/flux-kustomize-controller/go.mod tools/flux-kustomize-controller/go.sum
 	cd tools/flux-kustomize-controller && go build -o $@ github.com/fluxcd/kustomize-controller
+
+$(BIN)/helm-controller: tools/flux-helm-controller/go.mod tools/flux-helm-controller/go.sum
+	cd tools/flux-helm-controller && go build -o $@ github.com/fluxcd/helm-controller
 
 ##@ Runtime tests (the programs behind the pods that run on this machine)
 

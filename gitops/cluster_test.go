@@ -146,6 +146,7 @@ func TestTheFluxControllersAreTheReleasesOfTheirCRDs(t *testing.T) {
 	for tool, module := range map[string]string{
 		"flux-source-controller":    "github.com/fluxcd/source-controller",
 		"flux-kustomize-controller": "github.com/fluxcd/kustomize-controller",
+		"flux-helm-controller":      "github.com/fluxcd/helm-controller",
 	} {
 		if run, crds := pinnedVersion(t, tool, module), pinnedVersion(t, "crds", module); run != crds {
 			t.Errorf("tools/%s/go.mod runs %s %s, tools/crds/go.mod installs the CRDs of %s", tool, module, run, crds)

@@ -129,3 +129,81 @@ func waitFluxReady(t *testing.T, c *cluster.Cluster, object, commit string) {
 		t.Fatalf("%s is not Ready: %v\n%s", object, err, status)
 	}
 }
+
+// TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment runs
+// source-controller, kustomize-controller and helm-controller against the
+// control plane: the Flux HelmRelease door installs the packaged umbrella chart,
+// pushed to an OCI registry, in every environment with its Helm hooks (the
+// catalog bootstrap the workers wait for is a post-install hook), and a second
+// commit that changes a value of the HelmRelease upgrades every release.
+func TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment(t *testing.T) {
+	c := cluster.Start(t)
+	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
+	c.StartFlux(t, "source-controller", "kustomize-controller", "helm-controller")
+	git := servers.StartGitServer(t)
+	registry := servers.StartRegistry(t)
+
+	site, err := render.LoadSite(testenv.RepoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.Repository = git.URL + "/philotes-deploy.git"
+	site.Registry = registry + "/philotes"
+	source := fluxSource(t, site)
+	first := git.Publish(t, "philotes-deploy", source, "first")
+
+	// What CI publishes: the packaged umbrella chart, under <registry>/charts.
+	helm := testenv.Tool(t, "helm")
+	packaged := t.TempDir()
+	testenv.Run(t, testenv.RepoRoot(), helm, "package", "charts/philotes", "--destination", packaged)
+	archives, err := filepath.Glob(filepath.Join(packaged, "*.tgz"))
+	if err != nil || len(archives) != 1 {
+		t.Fatalf("helm package wrote %v (%v)", archives, err)
+	}
+	testenv.Run(t, packaged, helm, "push", archives[0], "oci://"+site.Registry+"/"+render.ChartsRepository, "--plain-http")
+
+	door := string(testenv.Run(t, source, testenv.Tool(t, "kustomize"), "build", filepath.Join("gitops", "flux", "helm")))
+	// The tests' registry speaks plain HTTP, which a HelmRepository reaches only when insecure.
+	const ociType = "  type: oci\n"
+	if !strings.Contains(door, ociType) {
+		t.Fatalf("gitops/flux/helm holds no HelmRepository of type oci:\n%s", door)
+	}
+	c.ApplyManifest(t, strings.Replace(door, ociType, ociType+"  insecure: true\n", 1))
+
+	envs := testenv.Environments(t)
+	for _, env := range envs {
+		waitFluxReady(t, c, "kustomization/philotes-"+env+"-helm", first)
+		c.WaitJobsComplete(t, testenv.Namespace(t, env))
+	}
+
+	// A second commit sets a value in the HelmRelease: every release is upgraded to it.
+	release := filepath.Join(source, "gitops", "flux", "helm", "release", "helmrelease.yaml")
+	data, err := os.ReadFile(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const install = "  install:\n"
+	if !strings.Contains(string(data), install) {
+		t.Fatalf("%s has no install section to put values before", release)
+	}
+	upgraded := strings.Replace(string(data), install, "  values:\n    api:\n      podAnnotations:\n        philotes.io/second-commit: rolled-out\n"+install, 1)
+	if err := os.WriteFile(release, []byte(upgraded), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second := git.Publish(t, "philotes-deploy", source, "second")
+	c.Kubectl(t, "annotate", "--overwrite", "--namespace="+cluster.FluxNamespace, "gitrepository/philotes-deploy",
+		"reconcile.fluxcd.io/requestedAt="+time.Now().Format(time.RFC3339Nano))
+	for _, env := range envs {
+		waitFluxReady(t, c, "kustomization/philotes-"+env+"-helm", second)
+		annotation := c.Kubectl(t, "get", "deployment/philotes-api", "--namespace="+testenv.Namespace(t, env),
+			`--output=jsonpath={.spec.template.metadata.annotations.philotes\.io/second-commit}`)
+		if string(annotation) != "rolled-out" {
+			t.Errorf("%s: the API's pods lack the second commit's annotation (%q)", env, annotation)
+		}
+		revision := c.Kubectl(t, "get", "helmrelease/philotes-"+env, "--namespace="+cluster.FluxNamespace,
+			"--output=jsonpath={.status.history[0].version}")
+		if string(revision) != "2" {
+			t.Errorf("%s: the release is at revision %q after the second commit, want 2 (installed, then upgraded)", env, revision)
+		}
+	}
+}

@@ -62,6 +62,7 @@ var makeTargets = map[string]string{
 	"kube-apiserver":          "cluster-tools",
 	"source-controller":       "flux-controllers",
 	"kustomize-controller":    "flux-controllers",
+	"helm-controller":         "flux-controllers",
 	"kube-controller-manager": "cluster-tools",
 	"kube-scheduler":          "cluster-tools",
 	"kubectl":                 "cluster-tools",
