@@ -7,17 +7,13 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
-	sigsyaml "sigs.k8s.io/yaml"
 
-	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
 	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
@@ -52,10 +48,10 @@ func readChart(t *testing.T, dir string) chartMetadata {
 
 // packageChart runs `helm package` on a chart directory (repository-relative
 // or absolute), as CI does before `helm push`, and returns the archive.
-func packageChart(t *testing.T, helm, chart string, flags ...string) string {
+func packageChart(t *testing.T, helm, chart string) string {
 	t.Helper()
 	dir := t.TempDir()
-	testenv.Run(t, root, helm, slices.Concat([]string{"package", chart, "--destination", dir}, flags)...)
+	testenv.Run(t, root, helm, "package", chart, "--destination", dir)
 	archives, err := filepath.Glob(filepath.Join(dir, "*.tgz"))
 	if err != nil || len(archives) != 1 {
 		t.Fatalf("`helm package %s` wrote %v into %s, want one archive (%v)", chart, archives, dir, err)
@@ -212,60 +208,4 @@ func packagedFiles(t *testing.T, chart string) []string {
 		t.Fatalf("%s: %v", chart, err)
 	}
 	return files
-}
-
-// objectsByID reads a rendering into its objects by namespace, kind and name.
-func objectsByID(t *testing.T, source string, data []byte) map[string]*yaml.RNode {
-	t.Helper()
-	objects, err := manifests.Parse(data)
-	if err != nil {
-		t.Fatalf("%s: %v", source, err)
-	}
-	byID := map[string]*yaml.RNode{}
-	for _, n := range objects {
-		id := manifests.ID(n)
-		if namespace := n.GetNamespace(); namespace != "" {
-			id += " in " + namespace
-		}
-		if _, twice := byID[id]; twice {
-			t.Fatalf("%s renders %s twice", source, id)
-		}
-		byID[id] = n
-	}
-	return byID
-}
-
-// compareObjects reports every object only one side holds and every object
-// that differs, fields in a fixed order so that formatting cannot differ.
-func compareObjects(t *testing.T, what string, flux, helmDoor map[string]*yaml.RNode) {
-	t.Helper()
-	ids := slices.Concat(slices.Collect(maps.Keys(flux)), slices.Collect(maps.Keys(helmDoor)))
-	slices.Sort(ids)
-	for _, id := range slices.Compact(ids) {
-		got, inFlux := flux[id]
-		want, inHelmDoor := helmDoor[id]
-		switch {
-		case !inHelmDoor:
-			t.Errorf("%s renders %s, which the Helm door does not", what, id)
-		case !inFlux:
-			t.Errorf("%s does not render %s, which the Helm door does", what, id)
-		default:
-			if g, w := canonical(t, got), canonical(t, want); g != w {
-				t.Errorf("%s renders %s differently from the Helm door:\n%s", what, id, testenv.FirstDifference("Flux", g, "Helm door", w))
-			}
-		}
-	}
-}
-
-// canonical is an object's YAML with keys sorted.
-func canonical(t *testing.T, n *yaml.RNode) string {
-	t.Helper()
-	data, err := n.MarshalJSON()
-	if err == nil {
-		data, err = sigsyaml.JSONToYAML(data)
-	}
-	if err != nil {
-		t.Fatalf("%s: %v", manifests.ID(n), err)
-	}
-	return string(data)
 }

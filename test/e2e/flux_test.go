@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
 	"github.com/janovincze/philotes-deploy/internal/build/render"
 	"github.com/janovincze/philotes-deploy/internal/testsupport/cluster"
+	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
 	"github.com/janovincze/philotes-deploy/internal/testsupport/servers"
 	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
@@ -66,6 +69,8 @@ func fluxSource(t *testing.T, site render.Site) string {
 // a Git server: the Flux Git door as a user applies it reaches Ready in every
 // environment, the workloads become available, and a second commit is rolled out.
 func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
+	// Its own control plane: the other tests install into the same namespaces.
+	t.Parallel()
 	c := cluster.Start(t)
 	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
 	c.StartFlux(t, "source-controller", "kustomize-controller")
@@ -137,6 +142,7 @@ func waitFluxReady(t *testing.T, c *cluster.Cluster, object, commit string) {
 // catalog bootstrap the workers wait for is a post-install hook), and a second
 // commit that changes a value of the HelmRelease upgrades every release.
 func TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment(t *testing.T) {
+	t.Parallel()
 	c := cluster.Start(t)
 	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
 	c.StartFlux(t, "source-controller", "kustomize-controller", "helm-controller")
@@ -171,9 +177,19 @@ func TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment(t *tes
 	c.ApplyManifest(t, strings.Replace(door, ociType, ociType+"  insecure: true\n", 1))
 
 	envs := testenv.Environments(t)
+	door3 := render.Tools{Helm: testenv.Tool(t, "helm3")}
 	for _, env := range envs {
+		namespace := testenv.Namespace(t, env)
 		waitFluxReady(t, c, "kustomization/philotes-"+env+"-helm", first)
-		c.WaitJobsComplete(t, testenv.Namespace(t, env))
+		c.WaitJobsComplete(t, namespace)
+		// What helm-controller installed, hooks included, is the Helm door's rendering.
+		installed := append(c.Helm(t, helm, "get", "manifest", render.ReleaseName, "--namespace="+namespace),
+			c.Helm(t, helm, "get", "hooks", render.ReleaseName, "--namespace="+namespace)...)
+		want, err := door3.Umbrella(testenv.RepoRoot(), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		requireSameObjects(t, env, installed, want)
 	}
 
 	// A second commit sets a value in the HelmRelease: every release is upgraded to it.
@@ -204,6 +220,54 @@ func TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment(t *tes
 			"--output=jsonpath={.status.history[0].version}")
 		if string(revision) != "2" {
 			t.Errorf("%s: the release is at revision %q after the second commit, want 2 (installed, then upgraded)", env, revision)
+		}
+	}
+}
+
+// helmControllerLabels are what helm-controller's post-renderer adds to every
+// object it installs (hooks aside): its origin, which no chart takes part in.
+var helmControllerLabels = []string{"helm.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/namespace"}
+
+// requireSameObjects compares what helm-controller installed with the Helm
+// door's rendering of the same environment, object by object.
+func requireSameObjects(t *testing.T, env string, installed, helmDoor []byte) {
+	t.Helper()
+	normalized := func(data []byte) map[string]string {
+		objects, err := manifests.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, o := range objects {
+			for _, label := range helmControllerLabels {
+				if err := o.PipeE(yaml.Lookup("metadata", "labels"), yaml.Clear(label)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var v any
+			if err := o.YNode().Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+			text, err := yaml.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[manifests.ID(o)] = string(text)
+		}
+		return out
+	}
+	got, want := normalized(installed), normalized(helmDoor)
+	for id, object := range want {
+		switch installedObject, ok := got[id]; {
+		case !ok:
+			t.Errorf("%s: helm-controller did not install %s, which the Helm door renders", env, id)
+		case installedObject != object:
+			t.Errorf("%s: %s differs:\n%s", env, id, testenv.FirstDifference("Helm door", object, "helm-controller", installedObject))
+		}
+	}
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			t.Errorf("%s: helm-controller installed %s, which the Helm door does not render", env, id)
 		}
 	}
 }
