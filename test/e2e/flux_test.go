@@ -88,6 +88,8 @@ func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
 	c.ApplyManifest(t, string(door))
 
 	envs := testenv.Environments(t)
+	// Flux manages the door's own objects from then on.
+	waitFluxReady(t, c, "kustomization/philotes-flux", first)
 	for _, env := range envs {
 		for _, kustomization := range []string{"philotes-" + env + "-namespace", "philotes-" + env} {
 			waitFluxReady(t, c, "kustomization/"+kustomization, first)
@@ -110,10 +112,29 @@ func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
 	if err := os.WriteFile(manifests, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The same commit changes a setting of the door's own Flux objects, which nobody applies by hand.
+	apps := filepath.Join(source, "gitops", "flux", "rendered", "kustomization.yaml")
+	settings, err := os.ReadFile(apps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const interval = "      path: /spec/interval\n      value: 10m\n"
+	if !strings.Contains(string(settings), interval) {
+		t.Fatalf("%s sets no 10m interval to change", apps)
+	}
+	if err := os.WriteFile(apps, []byte(strings.Replace(string(settings), interval, "      path: /spec/interval\n      value: 11m\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	second := git.Publish(t, "philotes-deploy", source, "second")
 	c.Kubectl(t, "annotate", "--overwrite", "--namespace="+cluster.FluxNamespace, "gitrepository/philotes-deploy",
 		"reconcile.fluxcd.io/requestedAt="+time.Now().Format(time.RFC3339Nano))
+	waitFluxReady(t, c, "kustomization/philotes-flux", second)
 	waitFluxReady(t, c, "kustomization/philotes-"+envs[0], second)
+	for _, env := range envs {
+		if got := c.Kubectl(t, "get", "kustomization/philotes-"+env, "--namespace="+cluster.FluxNamespace, "--output=jsonpath={.spec.interval}"); string(got) != "11m" {
+			t.Errorf("kustomization/philotes-%s has interval %q after the second commit, want 11m: Flux does not manage its own objects", env, got)
+		}
+	}
 	annotated := c.Kubectl(t, "get", "deployments", "--namespace="+testenv.Namespace(t, envs[0]),
 		`--output=jsonpath={range .items[*]}{.metadata.annotations.philotes\.io/second-commit}{"\n"}{end}`)
 	if !strings.Contains(string(annotated), "rolled-out") {
@@ -177,6 +198,7 @@ func TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment(t *tes
 	c.ApplyManifest(t, strings.Replace(door, ociType, ociType+"  insecure: true\n", 1))
 
 	envs := testenv.Environments(t)
+	waitFluxReady(t, c, "kustomization/philotes-flux", first)
 	door3 := render.Tools{Helm: testenv.Tool(t, "helm3")}
 	for _, env := range envs {
 		namespace := testenv.Namespace(t, env)
