@@ -33,6 +33,14 @@ const (
 	FluxGitRepository     = "gitops/flux/git-source/gitrepository.yaml"
 	FluxOCIRepository     = "gitops/flux/oci-source/ocirepository.yaml"
 	FluxHelmRepository    = "gitops/flux/helm/helmrepository.yaml"
+	// GitOpsGuide holds the table of what each environment needs before its first sync.
+	GitOpsGuide = "docs/gitops.md"
+)
+
+// The guide's generated table stands between these lines.
+const (
+	prerequisitesStart = "<!-- prerequisites:start: written by `make render` from rendered/, do not edit -->\n"
+	prerequisitesEnd   = "<!-- prerequisites:end -->"
 )
 
 // The OCI repositories under the site's registry.
@@ -124,7 +132,17 @@ spec:
     namespace: flux-system
 %[3]s`, env.Name, env.Namespace, workloads))
 	}
-	var err error
+	guide, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(GitOpsGuide)))
+	if err != nil {
+		return nil, err
+	}
+	table, err := prerequisitesTable(envs)
+	if err != nil {
+		return nil, err
+	}
+	if handWritten[GitOpsGuide], err = generated.Splice(guide, prerequisitesStart, prerequisitesEnd, "\n"+table+"\n"); err != nil {
+		return nil, fmt.Errorf("%s: %w", GitOpsGuide, err)
+	}
 	if handWritten[ArgoCDApplicationSet], err = generated.Splice(handWritten[ArgoCDApplicationSet], environmentsStart, environmentsEnd, strings.Join(elements, "")); err != nil {
 		return nil, fmt.Errorf("%s: %w", ArgoCDApplicationSet, err)
 	}

@@ -20,6 +20,7 @@ func handWrittenGitOps(t *testing.T) string {
 		FluxGitRepository:    "spec:\n  url: https://example.com/old.git\n",
 		FluxOCIRepository:    "spec:\n  url: oci://example.com/old/manifests\n",
 		FluxHelmRepository:   "spec:\n  type: oci\n  url: oci://example.com/old/charts\n",
+		GitOpsGuide:          "# Guide\n\n" + prerequisitesStart + "an old table\n" + prerequisitesEnd + "\n\nMore.\n",
 	})
 }
 
@@ -59,6 +60,9 @@ metadata: {name: a}
 	}
 	if strings.Contains(namespaces, "networkpolicies") {
 		t.Errorf("a Kubernetes API group was taken for a custom kind:\n%s", namespaces)
+	}
+	if guide := string(files[GitOpsGuide]); strings.Contains(guide, "an old table") || !strings.Contains(guide, "| qa (`team-qa`) | `scaledobjects.keda.sh`, `servicemonitors.monitoring.coreos.com` |") || !strings.HasSuffix(guide, "\n\nMore.\n") {
+		t.Errorf("%s's table was not replaced between its markers:\n%s", GitOpsGuide, guide)
 	}
 	if !strings.Contains(string(files[FluxRenderedApps]), "path: ./rendered/qa") || !strings.Contains(string(files[FluxHelmReleaseInputs]), "PHILOTES_NAMESPACE: team-qa") {
 		t.Error("the Flux Kustomizations do not list qa")

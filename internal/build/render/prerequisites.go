@@ -1,0 +1,177 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// allKeys stands for a Secret read whole (envFrom, a volume): every key it holds.
+const allKeys = "(every key it holds)"
+
+// prerequisites is what an environment's manifests need from the cluster before the
+// first sync, and what is there once it is Ready, read from the rendered objects.
+type prerequisites struct {
+	crds []string
+	// secrets maps each Secret the objects read but do not create to its keys.
+	secrets   map[string][]string
+	workloads []string // Deployment/<name>, StatefulSet/<name>
+	jobs      []string
+}
+
+func readPrerequisites(env Environment) (prerequisites, error) {
+	crds, err := customResourceDefinitions(env)
+	if err != nil {
+		return prerequisites{}, err
+	}
+	nodes, err := kio.FromBytes(env.Manifests)
+	if err != nil {
+		return prerequisites{}, fmt.Errorf("%s: %w", env.Name, err)
+	}
+	p := prerequisites{crds: crds, secrets: map[string][]string{}}
+	rendered := map[string]bool{}
+	for _, n := range nodes {
+		switch n.GetKind() {
+		case "Secret":
+			rendered[n.GetName()] = true
+		case "Deployment", "StatefulSet":
+			p.workloads = append(p.workloads, n.GetKind()+"/"+n.GetName())
+		case "Job":
+			p.jobs = append(p.jobs, n.GetName())
+		case "Ingress":
+			tls, _ := n.Pipe(yaml.Lookup("spec", "tls"))
+			for _, entry := range elements(tls) {
+				if name := scalar(entry, "secretName"); name != "" {
+					p.need(name, "tls.crt", "tls.key")
+				}
+			}
+		}
+		p.readReferences(n.YNode())
+	}
+	for name := range p.secrets {
+		if rendered[name] {
+			delete(p.secrets, name)
+		}
+	}
+	return p, nil
+}
+
+func (p *prerequisites) need(name string, keys ...string) {
+	for _, key := range keys {
+		if !slices.Contains(p.secrets[name], key) {
+			p.secrets[name] = append(p.secrets[name], key)
+		}
+	}
+}
+
+// readReferences finds every Secret reference below node: a container's
+// secretKeyRef and envFrom secretRef, a pod's secret volume, and KEDA's
+// secretTargetRef.
+func (p *prerequisites) readReferences(node *yaml.Node) {
+	switch node.Kind {
+	case yaml.SequenceNode:
+		for _, item := range node.Content {
+			p.readReferences(item)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			key, value := node.Content[i].Value, yaml.NewRNode(node.Content[i+1])
+			switch key {
+			case "secretKeyRef":
+				p.need(scalar(value, "name"), scalar(value, "key"))
+			case "secretRef":
+				if name := scalar(value, "name"); name != "" {
+					p.need(name, allKeys)
+				}
+			case "secret":
+				if name := scalar(value, "secretName"); name != "" {
+					p.need(name, allKeys)
+				}
+			case "secretTargetRef":
+				for _, ref := range elements(value) {
+					p.need(scalar(ref, "name"), scalar(ref, "key"))
+				}
+			}
+			p.readReferences(node.Content[i+1])
+		}
+	}
+}
+
+func elements(list *yaml.RNode) []*yaml.RNode {
+	if list == nil || list.YNode().Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]*yaml.RNode, 0, len(list.YNode().Content))
+	for _, item := range list.YNode().Content {
+		out = append(out, yaml.NewRNode(item))
+	}
+	return out
+}
+
+func scalar(n *yaml.RNode, field string) string {
+	if n == nil || n.YNode().Kind != yaml.MappingNode {
+		return ""
+	}
+	value := n.Field(field)
+	if value == nil {
+		return ""
+	}
+	return value.Value.YNode().Value
+}
+
+// prerequisitesTable is the Markdown of every environment's prerequisites and Ready state.
+func prerequisitesTable(envs []Environment) (string, error) {
+	var b strings.Builder
+	b.WriteString("| environment | CRDs that must be installed | Secrets that must exist in the namespace (keys) | Ready: available workloads, completed Jobs |\n|---|---|---|---|\n")
+	for _, env := range envs {
+		p, err := readPrerequisites(env)
+		if err != nil {
+			return "", err
+		}
+		var secrets []string
+		for _, name := range slices.Sorted(func(yield func(string) bool) {
+			for name := range p.secrets {
+				if !yield(name) {
+					return
+				}
+			}
+		}) {
+			keys := p.secrets[name]
+			slices.Sort(keys)
+			secrets = append(secrets, fmt.Sprintf("`%s` (%s)", name, strings.Join(keys, ", ")))
+		}
+		fmt.Fprintf(&b, "| %s (`%s`) | %s | %s | %s; Jobs %s |\n", env.Name, env.Namespace,
+			orNone(strings.Join(quoted(p.crds), ", ")), orNone(strings.Join(secrets, "<br>")), strings.Join(quoted(p.workloads), ", "), strings.Join(quoted(jobBases(p.jobs)), ", "))
+	}
+	return b.String(), nil
+}
+
+// jobBases drops the hash suffix of the Jobs' names, which changes with their spec.
+func jobBases(jobs []string) []string {
+	out := make([]string, 0, len(jobs))
+	for _, job := range jobs {
+		if i := strings.LastIndex(job, "-"); i > 0 {
+			job = job[:i] + "-…"
+		}
+		out = append(out, job)
+	}
+	return out
+}
+
+func quoted(items []string) []string {
+	out := make([]string, len(items))
+	for i, item := range items {
+		out[i] = "`" + item + "`"
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

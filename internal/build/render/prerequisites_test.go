@@ -1,0 +1,60 @@
+package render
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestPrerequisitesAreTheSecretsTheObjectsReadButDoNotCreate(t *testing.T) {
+	p, err := readPrerequisites(Environment{Name: "qa", Manifests: []byte(`apiVersion: v1
+kind: Secret
+metadata: {name: rendered}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  template:
+    spec:
+      containers:
+      - env:
+        - {name: A, valueFrom: {secretKeyRef: {name: api-credentials, key: password}}}
+        - {name: B, valueFrom: {secretKeyRef: {name: rendered, key: x}}}
+        envFrom:
+        - secretRef: {name: whole}
+      volumes:
+      - {name: certs, secret: {secretName: certs}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: api}
+spec:
+  tls: [{secretName: api-tls, hosts: [a.example]}]
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata: {name: worker}
+spec:
+  secretTargetRef: [{parameter: password, name: source, key: source-password}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: schema-1a2b3c4d}
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"api-credentials": {"password"},
+		"whole":           {allKeys},
+		"certs":           {allKeys},
+		"api-tls":         {"tls.crt", "tls.key"},
+		"source":          {"source-password"},
+	}
+	if !reflect.DeepEqual(p.secrets, want) {
+		t.Errorf("secrets = %v\nwant %v", p.secrets, want)
+	}
+	if !reflect.DeepEqual(p.crds, []string{"triggerauthentications.keda.sh"}) || !reflect.DeepEqual(p.workloads, []string{"Deployment/api"}) || !reflect.DeepEqual(jobBases(p.jobs), []string{"schema-…"}) {
+		t.Errorf("crds %v, workloads %v, jobs %v", p.crds, p.workloads, p.jobs)
+	}
+}
