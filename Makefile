@@ -47,6 +47,13 @@ verify: tools $(BIN)/philotes-guardrails docs-check ## Fail when anything genera
 	go run ./cmd/render -check -bin $(BIN)
 	go run ./bench/benchdoc -check -results $(BENCH_RESULTS)
 
+# Where `make publish` pushes: site.yaml's registry unless REGISTRY is given.
+REGISTRY ?=
+
+.PHONY: publish
+publish: tools ## Push the rendered environments (a Flux OCI artifact, <registry>/manifests) and the packaged umbrella chart (<registry>/charts) to REGISTRY or site.yaml's registry; CI runs it on tags.
+	go run ./cmd/publish -helm $(BIN)/helm $(if $(REGISTRY),-registry $(REGISTRY))
+
 .PHONY: snapshots
 snapshots: tools ## Update the charts' snapshot files after an intended change.
 	UPDATE_SNAPSHOTS=1 go test ./charts/ -run Snapshot

@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/janovincze/philotes-deploy/internal/build/publish"
 	"github.com/janovincze/philotes-deploy/internal/build/render"
 	"github.com/janovincze/philotes-deploy/internal/testsupport/cluster"
 	"github.com/janovincze/philotes-deploy/internal/testsupport/manifests"
@@ -82,7 +83,7 @@ func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
 	}
 	site.Repository = git.URL + "/philotes-deploy.git"
 	source := fluxSource(t, site)
-	first := git.Publish(t, "philotes-deploy", source, "first")
+	first := "main@sha1:" + git.Publish(t, "philotes-deploy", source, "first")
 
 	door := testenv.Run(t, source, testenv.Tool(t, "kustomize"), "build", filepath.Join("gitops", "flux", "git"))
 	c.ApplyManifest(t, string(door))
@@ -99,19 +100,7 @@ func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
 	}
 
 	// A second commit changes a value of dev's rendered manifests; Flux rolls it out.
-	manifests := filepath.Join(source, render.RenderedDir, envs[0], render.ManifestsFile)
-	data, err := os.ReadFile(manifests)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const annotations = "kind: Deployment\nmetadata:\n  annotations:\n"
-	changed := strings.Replace(string(data), annotations, annotations+"    philotes.io/second-commit: rolled-out\n", 1)
-	if changed == string(data) {
-		t.Fatalf("%s: no Deployment with annotations to change", manifests)
-	}
-	if err := os.WriteFile(manifests, []byte(changed), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	annotateFirstDeployment(t, source, envs[0])
 	// The same commit changes a setting of the door's own Flux objects, which nobody applies by hand.
 	apps := filepath.Join(source, "gitops", "flux", "rendered", "kustomization.yaml")
 	settings, err := os.ReadFile(apps)
@@ -125,7 +114,7 @@ func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
 	if err := os.WriteFile(apps, []byte(strings.Replace(string(settings), interval, "      path: /spec/interval\n      value: 11m\n", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	second := git.Publish(t, "philotes-deploy", source, "second")
+	second := "main@sha1:" + git.Publish(t, "philotes-deploy", source, "second")
 	c.Kubectl(t, "annotate", "--overwrite", "--namespace="+cluster.FluxNamespace, "gitrepository/philotes-deploy",
 		"reconcile.fluxcd.io/requestedAt="+time.Now().Format(time.RFC3339Nano))
 	waitFluxReady(t, c, "kustomization/philotes-flux", second)
@@ -135,20 +124,50 @@ func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
 			t.Errorf("kustomization/philotes-%s has interval %q after the second commit, want 11m: Flux does not manage its own objects", env, got)
 		}
 	}
-	annotated := c.Kubectl(t, "get", "deployments", "--namespace="+testenv.Namespace(t, envs[0]),
-		`--output=jsonpath={range .items[*]}{.metadata.annotations.philotes\.io/second-commit}{"\n"}{end}`)
-	if !strings.Contains(string(annotated), "rolled-out") {
-		t.Errorf("the second commit's annotation is on no Deployment of %s:\n%s", envs[0], annotated)
+	requireAnnotatedDeployment(t, c, envs[0])
+}
+
+// secondChange is the annotation the tests' second commit or artifact adds.
+const secondChange = "philotes.io/second-commit"
+
+// annotateFirstDeployment gives the first Deployment of an environment's
+// rendered manifests in source the second change's annotation.
+func annotateFirstDeployment(t *testing.T, source, env string) {
+	t.Helper()
+	manifests := filepath.Join(source, render.RenderedDir, env, render.ManifestsFile)
+	data, err := os.ReadFile(manifests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const annotations = "kind: Deployment\nmetadata:\n  annotations:\n"
+	changed := strings.Replace(string(data), annotations, annotations+"    "+secondChange+": rolled-out\n", 1)
+	if changed == string(data) {
+		t.Fatalf("%s: no Deployment with annotations to change", manifests)
+	}
+	if err := os.WriteFile(manifests, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// waitFluxReady waits until a Flux object is Ready at the given commit.
-func waitFluxReady(t *testing.T, c *cluster.Cluster, object, commit string) {
+// requireAnnotatedDeployment fails unless a Deployment of the environment
+// carries the second change's annotation.
+func requireAnnotatedDeployment(t *testing.T, c *cluster.Cluster, env string) {
+	t.Helper()
+	annotated := c.Kubectl(t, "get", "deployments", "--namespace="+testenv.Namespace(t, env),
+		`--output=jsonpath={range .items[*]}{.metadata.annotations.philotes\.io/second-commit}{"\n"}{end}`)
+	if !strings.Contains(string(annotated), "rolled-out") {
+		t.Errorf("the second change's annotation is on no Deployment of %s:\n%s", env, annotated)
+	}
+}
+
+// waitFluxReady waits until a Flux object is Ready at the given revision of
+// its source: main@sha1:<commit> from Git, main@sha256:<digest> from OCI.
+func waitFluxReady(t *testing.T, c *cluster.Cluster, object, revision string) {
 	t.Helper()
 	if _, err := c.KubectlErr("wait", "--namespace="+cluster.FluxNamespace, "--timeout="+fluxWait,
-		"--for=jsonpath={.status.lastAppliedRevision}=main@sha1:"+commit, object); err != nil {
-		status, _ := c.KubectlErr("get", "--namespace="+cluster.FluxNamespace, "gitrepositories,kustomizations", "--output=yaml")
-		t.Fatalf("%s did not apply commit %s: %v\n%s", object, commit, err, status)
+		"--for=jsonpath={.status.lastAppliedRevision}="+revision, object); err != nil {
+		status, _ := c.KubectlErr("get", "--namespace="+cluster.FluxNamespace, "gitrepositories,ocirepositories,kustomizations", "--output=yaml")
+		t.Fatalf("%s did not apply revision %s: %v\n%s", object, revision, err, status)
 	}
 	if _, err := c.KubectlErr("wait", "--namespace="+cluster.FluxNamespace, "--timeout="+fluxWait, "--for=condition=Ready", object); err != nil {
 		status, _ := c.KubectlErr("get", "--namespace="+cluster.FluxNamespace, object, "--output=yaml")
@@ -177,7 +196,7 @@ func TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment(t *tes
 	site.Repository = git.URL + "/philotes-deploy.git"
 	site.Registry = registry + "/philotes"
 	source := fluxSource(t, site)
-	first := git.Publish(t, "philotes-deploy", source, "first")
+	first := "main@sha1:" + git.Publish(t, "philotes-deploy", source, "first")
 
 	// What CI publishes: the packaged umbrella chart, under <registry>/charts.
 	helm := testenv.Tool(t, "helm")
@@ -228,7 +247,7 @@ func TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment(t *tes
 	if err := os.WriteFile(release, []byte(upgraded), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	second := git.Publish(t, "philotes-deploy", source, "second")
+	second := "main@sha1:" + git.Publish(t, "philotes-deploy", source, "second")
 	c.Kubectl(t, "annotate", "--overwrite", "--namespace="+cluster.FluxNamespace, "gitrepository/philotes-deploy",
 		"reconcile.fluxcd.io/requestedAt="+time.Now().Format(time.RFC3339Nano))
 	for _, env := range envs {
@@ -292,4 +311,62 @@ func requireSameObjects(t *testing.T, env string, installed, helmDoor []byte) {
 			t.Errorf("%s: helm-controller installed %s, which the Helm door does not render", env, id)
 		}
 	}
+}
+
+// TestFluxControllersSyncEveryEnvironmentFromAnOCIArtifact runs the Flux OCI
+// door: the artifact `make publish` pushes (built by the same code) to an OCI
+// registry on 127.0.0.1 is pulled by source-controller, every environment
+// reaches Ready, and a second artifact under the same tag is rolled out.
+func TestFluxControllersSyncEveryEnvironmentFromAnOCIArtifact(t *testing.T) {
+	t.Parallel()
+	c := cluster.Start(t)
+	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
+	c.StartFlux(t, "source-controller", "kustomize-controller")
+	registry := servers.StartRegistry(t)
+
+	site, err := render.LoadSite(testenv.RepoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.Registry = registry + "/philotes"
+	source := fluxSource(t, site)
+	push := func(revision string) string {
+		t.Helper()
+		artifact, err := publish.Artifact(source, publish.ManifestsPaths, site.Repository, revision)
+		if err != nil {
+			t.Fatal(err)
+		}
+		digest, err := publish.Push(artifact, site.Registry+"/"+render.ManifestsRepository, true, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "main@" + digest.String()
+	}
+	first := push("main@sha1:0000000000000000000000000000000000000001")
+
+	door := string(testenv.Run(t, source, testenv.Tool(t, "kustomize"), "build", filepath.Join("gitops", "flux", "oci")))
+	// The tests' registry speaks plain HTTP, which an OCIRepository reaches only when insecure.
+	const ref = "  ref:\n    tag: main\n"
+	if !strings.Contains(door, ref) {
+		t.Fatalf("gitops/flux/oci holds no OCIRepository following the tag main:\n%s", door)
+	}
+	c.ApplyManifest(t, strings.Replace(door, ref, ref+"  insecure: true\n", 1))
+
+	envs := testenv.Environments(t)
+	for _, env := range envs {
+		for _, kustomization := range []string{"philotes-" + env + "-namespace", "philotes-" + env} {
+			waitFluxReady(t, c, "kustomization/"+kustomization, first)
+		}
+		c.WaitAvailable(t, testenv.Namespace(t, env))
+	}
+
+	annotateFirstDeployment(t, source, envs[0])
+	second := push("main@sha1:0000000000000000000000000000000000000002")
+	if second == first {
+		t.Fatal("the second artifact has the first one's digest")
+	}
+	c.Kubectl(t, "annotate", "--overwrite", "--namespace="+cluster.FluxNamespace, "ocirepository/philotes-deploy",
+		"reconcile.fluxcd.io/requestedAt="+time.Now().Format(time.RFC3339Nano))
+	waitFluxReady(t, c, "kustomization/philotes-"+envs[0], second)
+	requireAnnotatedDeployment(t, c, envs[0])
 }
