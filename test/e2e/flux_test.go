@@ -65,22 +65,30 @@ func fluxSource(t *testing.T, site render.Site) string {
 	return dir
 }
 
+// fluxCluster starts a control plane of the test's own, with the CRDs of the
+// custom kinds the environments render and the given Flux controllers, and
+// returns it with site.yaml's settings for the test to point at its servers.
+func fluxCluster(t *testing.T, controllers ...string) (*cluster.Cluster, render.Site) {
+	t.Helper()
+	// Its own control plane: the other tests install into the same namespaces.
+	t.Parallel()
+	c := cluster.Start(t)
+	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
+	c.StartFlux(t, controllers...)
+	site, err := render.LoadSite(testenv.RepoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, site
+}
+
 // TestFluxControllersSyncEveryEnvironmentFromGit runs Flux's own
 // source-controller and kustomize-controller against the control plane, fed by
 // a Git server: the Flux Git door as a user applies it reaches Ready in every
 // environment, the workloads become available, and a second commit is rolled out.
 func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
-	// Its own control plane: the other tests install into the same namespaces.
-	t.Parallel()
-	c := cluster.Start(t)
-	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
-	c.StartFlux(t, "source-controller", "kustomize-controller")
+	c, site := fluxCluster(t, "source-controller", "kustomize-controller")
 	git := servers.StartGitServer(t)
-
-	site, err := render.LoadSite(testenv.RepoRoot())
-	if err != nil {
-		t.Fatal(err)
-	}
 	site.Repository = git.URL + "/philotes-deploy.git"
 	source := fluxSource(t, site)
 	first := "main@sha1:" + git.Publish(t, "philotes-deploy", source, "first")
@@ -182,17 +190,9 @@ func waitFluxReady(t *testing.T, c *cluster.Cluster, object, revision string) {
 // catalog bootstrap the workers wait for is a post-install hook), and a second
 // commit that changes a value of the HelmRelease upgrades every release.
 func TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment(t *testing.T) {
-	t.Parallel()
-	c := cluster.Start(t)
-	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
-	c.StartFlux(t, "source-controller", "kustomize-controller", "helm-controller")
+	c, site := fluxCluster(t, "source-controller", "kustomize-controller", "helm-controller")
 	git := servers.StartGitServer(t)
 	registry := servers.StartRegistry(t)
-
-	site, err := render.LoadSite(testenv.RepoRoot())
-	if err != nil {
-		t.Fatal(err)
-	}
 	site.Repository = git.URL + "/philotes-deploy.git"
 	site.Registry = registry + "/philotes"
 	source := fluxSource(t, site)
@@ -318,16 +318,8 @@ func requireSameObjects(t *testing.T, env string, installed, helmDoor []byte) {
 // registry on 127.0.0.1 is pulled by source-controller, every environment
 // reaches Ready, and a second artifact under the same tag is rolled out.
 func TestFluxControllersSyncEveryEnvironmentFromAnOCIArtifact(t *testing.T) {
-	t.Parallel()
-	c := cluster.Start(t)
-	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
-	c.StartFlux(t, "source-controller", "kustomize-controller")
+	c, site := fluxCluster(t, "source-controller", "kustomize-controller")
 	registry := servers.StartRegistry(t)
-
-	site, err := render.LoadSite(testenv.RepoRoot())
-	if err != nil {
-		t.Fatal(err)
-	}
 	site.Registry = registry + "/philotes"
 	source := fluxSource(t, site)
 	push := func(revision string) string {
