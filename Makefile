@@ -37,7 +37,7 @@ generate: docs ## Regenerate what derives from the values files and the Go types
 	go run ./cmd/fndefinition
 
 .PHONY: verify
-verify: tools $(BIN)/philotes-guardrails docs-check ## Fail when anything generated or rendered is stale, or Go code is unformatted or vetted wrong.
+verify: tools $(BIN)/philotes-guardrails $(BIN)/actionlint docs-check ## Fail when anything generated or rendered is stale, Go code is unformatted or vetted wrong, or a CI workflow does not pass actionlint.
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
@@ -46,6 +46,7 @@ verify: tools $(BIN)/philotes-guardrails docs-check ## Fail when anything genera
 	go run ./cmd/fndefinition -check
 	go run ./cmd/render -check -bin $(BIN)
 	go run ./bench/benchdoc -check -results $(BENCH_RESULTS)
+	$(BIN)/actionlint .github/workflows/*.yaml
 
 # Where `make publish` pushes: site.yaml's registry unless REGISTRY is given.
 REGISTRY ?=
@@ -187,6 +188,9 @@ $(BIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 
 $(BIN)/kwok: tools/kwok/go.mod tools/kwok/go.sum
 	cd tools/kwok && go build -o $@ sigs.k8s.io/kwok/cmd/kwok
+
+$(BIN)/actionlint: tools/actionlint/go.mod tools/actionlint/go.sum
+	cd tools/actionlint && go build -o $@ github.com/rhysd/actionlint/cmd/actionlint
 
 # Flux's own controllers, run by the GitOps tests as local processes against the control plane.
 .PHONY: flux-controllers
