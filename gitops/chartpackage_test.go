@@ -14,6 +14,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/janovincze/philotes-deploy/internal/build/publish"
 	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
@@ -47,16 +48,14 @@ func readChart(t *testing.T, dir string) chartMetadata {
 }
 
 // packageChart runs `helm package` on a chart directory (repository-relative
-// or absolute), as CI does before `helm push`, and returns the archive.
+// or absolute), as `make publish` does before `helm push`, and returns the archive.
 func packageChart(t *testing.T, helm, chart string) string {
 	t.Helper()
-	dir := t.TempDir()
-	testenv.Run(t, root, helm, "package", chart, "--destination", dir)
-	archives, err := filepath.Glob(filepath.Join(dir, "*.tgz"))
-	if err != nil || len(archives) != 1 {
-		t.Fatalf("`helm package %s` wrote %v into %s, want one archive (%v)", chart, archives, dir, err)
+	archive, err := publish.PackageChart(root, helm, chart, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return archives[0]
+	return archive
 }
 
 // extractChart unpacks a chart archive into a temporary directory and returns

@@ -66,23 +66,7 @@ func run(root, registry, tag, helm string, plainHTTP bool) error {
 	if err != nil {
 		return err
 	}
-	dist, err := os.MkdirTemp("", "philotes-chart")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dist)
-	if _, err := command.Run(root, nil, helm, "package", "charts/philotes", "--destination", dist); err != nil {
-		return err
-	}
-	archives, err := filepath.Glob(filepath.Join(dist, "*.tgz"))
-	if err != nil || len(archives) != 1 {
-		return fmt.Errorf("helm package wrote %v (%v)", archives, err)
-	}
-	args := []string{"push", archives[0], "oci://" + site.Registry + "/" + render.ChartsRepository}
-	if plainHTTP {
-		args = append(args, "--plain-http")
-	}
-	out, err := command.Run(root, nil, helm, args...)
+	out, err := publish.PushChart(root, helm, "charts/philotes", site.Registry+"/"+render.ChartsRepository, plainHTTP)
 	if err != nil {
 		return err
 	}

@@ -200,13 +200,9 @@ func TestFluxControllersInstallAndUpgradeTheHelmReleaseOfEveryEnvironment(t *tes
 
 	// What CI publishes: the packaged umbrella chart, under <registry>/charts.
 	helm := testenv.Tool(t, "helm")
-	packaged := t.TempDir()
-	testenv.Run(t, testenv.RepoRoot(), helm, "package", "charts/philotes", "--destination", packaged)
-	archives, err := filepath.Glob(filepath.Join(packaged, "*.tgz"))
-	if err != nil || len(archives) != 1 {
-		t.Fatalf("helm package wrote %v (%v)", archives, err)
+	if _, err := publish.PushChart(testenv.RepoRoot(), helm, "charts/philotes", site.Registry+"/"+render.ChartsRepository, true); err != nil {
+		t.Fatal(err)
 	}
-	testenv.Run(t, packaged, helm, "push", archives[0], "oci://"+site.Registry+"/"+render.ChartsRepository, "--plain-http")
 
 	door := string(testenv.Run(t, source, testenv.Tool(t, "kustomize"), "build", filepath.Join("gitops", "flux", "helm")))
 	// The tests' registry speaks plain HTTP, which a HelmRepository reaches only when insecure.

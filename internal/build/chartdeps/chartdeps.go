@@ -11,8 +11,6 @@
 package chartdeps
 
 import (
-	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"fmt"
 	"io/fs"
@@ -21,11 +19,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/janovincze/philotes-deploy/internal/build/generated"
+	"github.com/janovincze/philotes-deploy/internal/build/tarball"
 )
 
 // ChartsDir holds every chart, relative to the repository root.
@@ -33,10 +31,6 @@ const ChartsDir = "charts"
 
 // dependenciesDir is where Helm looks for a chart's dependencies.
 const dependenciesDir = "charts"
-
-// archiveTime is every entry's modification time: a fixed one keeps the
-// archives byte-identical from run to run (Helm reads none of it).
-var archiveTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 type chartFile struct {
 	Name         string `json:"name"`
@@ -131,7 +125,7 @@ func (p *packager) dependencies(dir string) (map[string][]byte, error) {
 
 // archive is a chart as `helm package` lays it out: every file under
 // <name>/, its charts/ directory replaced by the archives of its own
-// dependencies, entries sorted, times fixed.
+// dependencies (tarball: entries sorted, times fixed).
 func (p *packager) archive(dir string) ([]byte, error) {
 	if archive, done := p.archives[dir]; done {
 		return archive, nil
@@ -185,44 +179,18 @@ func (p *packager) archive(dir string) ([]byte, error) {
 		entries[path.Join(dependenciesDir, name)] = archive
 	}
 
-	var out bytes.Buffer
+	packaged := make(map[string][]byte, len(entries))
+	for name, data := range entries {
+		packaged[path.Join(chart.Name, name)] = data
+	}
 	// No compression: deflate's output may change between Go releases, and the
 	// archives must stay byte-identical wherever `make verify` runs.
-	zipped, err := gzip.NewWriterLevel(&out, gzip.NoCompression)
+	archive, err := tarball.Write(packaged, gzip.NoCompression)
 	if err != nil {
 		return nil, err
 	}
-	tarball := tar.NewWriter(zipped)
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for name := range entries {
-			if !yield(name) {
-				return
-			}
-		}
-	}) {
-		header := &tar.Header{
-			Typeflag: tar.TypeReg,
-			Name:     path.Join(chart.Name, name),
-			Mode:     0o644,
-			Size:     int64(len(entries[name])),
-			ModTime:  archiveTime,
-			Format:   tar.FormatPAX,
-		}
-		if err := tarball.WriteHeader(header); err != nil {
-			return nil, err
-		}
-		if _, err := tarball.Write(entries[name]); err != nil {
-			return nil, err
-		}
-	}
-	if err := tarball.Close(); err != nil {
-		return nil, err
-	}
-	if err := zipped.Close(); err != nil {
-		return nil, err
-	}
-	p.archives[dir] = out.Bytes()
-	return out.Bytes(), nil
+	p.archives[dir] = archive
+	return archive, nil
 }
 
 func readChart(root, dir string) (chartFile, error) {

@@ -1,19 +1,14 @@
 // Package publish pushes what the GitOps doors pull: the rendered environments as
 // a Flux OCI artifact, which Flux's OCIRepository reads, built the way `flux push
-// artifact` builds it but reproducibly.
+// artifact` builds it but reproducibly, and the packaged umbrella chart.
 package publish
 
 import (
-	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"slices"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -22,6 +17,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/janovincze/philotes-deploy/internal/build/tarball"
+	"github.com/janovincze/philotes-deploy/internal/command"
 )
 
 // Flux's media types for an artifact of plain files (fluxcd/pkg/oci).
@@ -35,13 +33,10 @@ const (
 var ManifestsPaths = []string{"rendered", "base/namespace"}
 
 // Artifact is the Flux OCI artifact of the given directories of root: one
-// layer, their files in a tar.gz with fixed times, and the source and revision
+// layer, their files in a reproducible tar.gz, and the source and revision
 // annotations Flux shows. The same files give the same digest.
 func Artifact(root string, paths []string, source, revision string) (v1.Image, error) {
-	var buf bytes.Buffer
-	zipped := gzip.NewWriter(&buf)
-	tarball := tar.NewWriter(zipped)
-	var files []string
+	files := map[string][]byte{}
 	for _, dir := range paths {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(file string, entry fs.DirEntry, err error) error {
 			if err != nil || entry.IsDir() {
@@ -51,31 +46,18 @@ func Artifact(root string, paths []string, source, revision string) (v1.Image, e
 				return fmt.Errorf("%s: only regular files go into the artifact", file)
 			}
 			rel, err := filepath.Rel(root, file)
-			files = append(files, filepath.ToSlash(rel))
+			if err != nil {
+				return err
+			}
+			files[filepath.ToSlash(rel)], err = os.ReadFile(file)
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	slices.Sort(files)
-	for _, file := range files {
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
-		if err != nil {
-			return nil, err
-		}
-		header := &tar.Header{Typeflag: tar.TypeReg, Name: path.Clean(file), Mode: 0o644, Size: int64(len(data)), ModTime: time.Unix(0, 0), Format: tar.FormatPAX}
-		if err := tarball.WriteHeader(header); err != nil {
-			return nil, err
-		}
-		if _, err := tarball.Write(data); err != nil {
-			return nil, err
-		}
-	}
-	if err := tarball.Close(); err != nil {
-		return nil, err
-	}
-	if err := zipped.Close(); err != nil {
+	content, err := tarball.Write(files, gzip.DefaultCompression)
+	if err != nil {
 		return nil, err
 	}
 	image := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
@@ -84,7 +66,7 @@ func Artifact(root string, paths []string, source, revision string) (v1.Image, e
 		"org.opencontainers.image.source":   source,
 		"org.opencontainers.image.revision": revision,
 	}).(v1.Image)
-	return mutate.Append(image, mutate.Addendum{Layer: static.NewLayer(buf.Bytes(), FluxContentMediaType)})
+	return mutate.Append(image, mutate.Addendum{Layer: static.NewLayer(content, FluxContentMediaType)})
 }
 
 // Push writes image to repository under each tag. plainHTTP is for a registry
@@ -108,4 +90,38 @@ func Push(image v1.Image, repository string, plainHTTP bool, tags ...string) (v1
 		}
 	}
 	return digest, nil
+}
+
+// PackageChart runs `helm package` on chart (relative to root) into dest and
+// returns the one archive it wrote.
+func PackageChart(root, helm, chart, dest string) (string, error) {
+	if _, err := command.Run(root, nil, helm, "package", chart, "--destination", dest); err != nil {
+		return "", err
+	}
+	archives, err := filepath.Glob(filepath.Join(dest, "*.tgz"))
+	if err != nil || len(archives) != 1 {
+		return "", fmt.Errorf("helm package %s wrote %v into %s, want one archive (%v)", chart, archives, dest, err)
+	}
+	return archives[0], nil
+}
+
+// PushChart packages chart and pushes it to oci://repository with `helm push`,
+// which authenticates as `helm registry login` set up, and returns what helm
+// printed.
+func PushChart(root, helm, chart, repository string, plainHTTP bool) (string, error) {
+	dest, err := os.MkdirTemp("", "philotes-chart")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dest)
+	archive, err := PackageChart(root, helm, chart, dest)
+	if err != nil {
+		return "", err
+	}
+	args := []string{"push", archive, "oci://" + repository}
+	if plainHTTP {
+		args = append(args, "--plain-http")
+	}
+	out, err := command.Run(root, nil, helm, args...)
+	return string(out), err
 }

@@ -5,10 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
-
-	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/janovincze/philotes-deploy/internal/build/generated"
 )
@@ -91,14 +88,17 @@ func GitOpsFiles(root string, site Site, envs []Environment) (generated.Files, e
 		handWritten[field.file] = data
 	}
 	var elements, destinations, namespaces, renderedApps, helmInputs []string
+	var tables []prerequisites
 	for _, env := range envs {
-		elements = append(elements, fmt.Sprintf("      - env: %s\n        namespace: %s\n", env.Name, env.Namespace))
-		destinations = append(destinations, fmt.Sprintf("  - server: https://kubernetes.default.svc\n    namespace: %s\n", env.Namespace))
-		crds, err := customResourceDefinitions(env)
+		// One reading of the rendered objects serves every list below.
+		p, err := readPrerequisites(env)
 		if err != nil {
 			return nil, err
 		}
-		namespaces = append(namespaces, namespaceKustomization(env, crds))
+		tables = append(tables, p)
+		elements = append(elements, fmt.Sprintf("      - env: %s\n        namespace: %s\n", env.Name, env.Namespace))
+		destinations = append(destinations, fmt.Sprintf("  - server: https://kubernetes.default.svc\n    namespace: %s\n", env.Namespace))
+		namespaces = append(namespaces, namespaceKustomization(env, p.crds))
 		renderedApps = append(renderedApps, fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -109,9 +109,9 @@ spec:
   - name: philotes-%[1]s-namespace
   path: ./%[2]s/%[1]s
 `, env.Name, RenderedDir))
-		workloads, err := workloadHealthChecks(env)
-		if err != nil {
-			return nil, err
+		var workloads strings.Builder
+		for _, w := range p.workloads {
+			fmt.Fprintf(&workloads, "  - apiVersion: apps/v1\n    kind: %s\n    name: %s\n    namespace: %s\n", w.kind, w.name, env.Namespace)
 		}
 		helmInputs = append(helmInputs, fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -130,16 +130,13 @@ spec:
     kind: HelmRelease
     name: philotes-%[1]s
     namespace: flux-system
-%[3]s`, env.Name, env.Namespace, workloads))
+%[3]s`, env.Name, env.Namespace, workloads.String()))
 	}
 	guide, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(GitOpsGuide)))
 	if err != nil {
 		return nil, err
 	}
-	table, err := prerequisitesTable(envs)
-	if err != nil {
-		return nil, err
-	}
+	table := prerequisitesTable(envs, tables)
 	if handWritten[GitOpsGuide], err = generated.Splice(guide, prerequisitesStart, prerequisitesEnd, "\n"+table+"\n"); err != nil {
 		return nil, fmt.Errorf("%s: %w", GitOpsGuide, err)
 	}
@@ -221,46 +218,4 @@ spec:
 		fmt.Fprintf(&b, "  - apiVersion: apiextensions.k8s.io/v1\n    kind: CustomResourceDefinition\n    name: %s\n", crd)
 	}
 	return b.String()
-}
-
-// workloadHealthChecks lists the environment's Deployments and StatefulSets as
-// health check entries, in the order the manifests hold them.
-func workloadHealthChecks(env Environment) (string, error) {
-	nodes, err := kio.FromBytes(env.Manifests)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", env.Name, err)
-	}
-	var b strings.Builder
-	for _, n := range nodes {
-		if n.GetApiVersion() != "apps/v1" || (n.GetKind() != "Deployment" && n.GetKind() != "StatefulSet") {
-			continue
-		}
-		fmt.Fprintf(&b, "  - apiVersion: apps/v1\n    kind: %s\n    name: %s\n    namespace: %s\n", n.GetKind(), n.GetName(), env.Namespace)
-	}
-	return b.String(), nil
-}
-
-// customResourceDefinitions names, sorted, the CRD of every custom kind in the
-// environment's manifests. Kubernetes' own API groups have no dot or end in
-// .k8s.io; a CRD is named <plural>.<group>, and the custom kinds the charts
-// render all take the lowercase kind plus "s" (a test compares the names with
-// the CRDs themselves).
-func customResourceDefinitions(env Environment) ([]string, error) {
-	nodes, err := kio.FromBytes(env.Manifests)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", env.Name, err)
-	}
-	var crds []string
-	for _, n := range nodes {
-		group, _, hasGroup := strings.Cut(n.GetApiVersion(), "/")
-		if !hasGroup || !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io") {
-			continue
-		}
-		crd := strings.ToLower(n.GetKind()) + "s." + group
-		if !slices.Contains(crds, crd) {
-			crds = append(crds, crd)
-		}
-	}
-	slices.Sort(crds)
-	return crds, nil
 }

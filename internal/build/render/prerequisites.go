@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -15,30 +16,35 @@ const allKeys = "(every key it holds)"
 // prerequisites is what an environment's manifests need from the cluster before the
 // first sync, and what is there once it is Ready, read from the rendered objects.
 type prerequisites struct {
+	// crds names the CRD of every custom kind, sorted.
 	crds []string
 	// secrets maps each Secret the objects read but do not create to its keys.
 	secrets   map[string][]string
-	workloads []string // Deployment/<name>, StatefulSet/<name>
+	workloads []workload // in the order of the manifests
 	jobs      []string
 }
 
+// workload is a Deployment or StatefulSet.
+type workload struct{ kind, name string }
+
+func (w workload) String() string { return w.kind + "/" + w.name }
+
 func readPrerequisites(env Environment) (prerequisites, error) {
-	crds, err := customResourceDefinitions(env)
-	if err != nil {
-		return prerequisites{}, err
-	}
 	nodes, err := kio.FromBytes(env.Manifests)
 	if err != nil {
 		return prerequisites{}, fmt.Errorf("%s: %w", env.Name, err)
 	}
-	p := prerequisites{crds: crds, secrets: map[string][]string{}}
+	p := prerequisites{secrets: map[string][]string{}}
 	rendered := map[string]bool{}
 	for _, n := range nodes {
+		if crd := customResourceDefinition(n); crd != "" && !slices.Contains(p.crds, crd) {
+			p.crds = append(p.crds, crd)
+		}
 		switch n.GetKind() {
 		case "Secret":
 			rendered[n.GetName()] = true
 		case "Deployment", "StatefulSet":
-			p.workloads = append(p.workloads, n.GetKind()+"/"+n.GetName())
+			p.workloads = append(p.workloads, workload{kind: n.GetKind(), name: n.GetName()})
 		case "Job":
 			p.jobs = append(p.jobs, n.GetName())
 		case "Ingress":
@@ -56,7 +62,20 @@ func readPrerequisites(env Environment) (prerequisites, error) {
 			delete(p.secrets, name)
 		}
 	}
+	slices.Sort(p.crds)
 	return p, nil
+}
+
+// customResourceDefinition names the CRD of an object of a custom kind, or is
+// empty. Kubernetes' own API groups have no dot or end in .k8s.io; a CRD is
+// named <plural>.<group>, and the custom kinds the charts render all take the
+// lowercase kind plus "s" (a test compares the names with the CRDs themselves).
+func customResourceDefinition(n *yaml.RNode) string {
+	group, _, hasGroup := strings.Cut(n.GetApiVersion(), "/")
+	if !hasGroup || !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io") {
+		return ""
+	}
+	return strings.ToLower(n.GetKind()) + "s." + group
 }
 
 func (p *prerequisites) need(name string, keys ...string) {
@@ -122,31 +141,27 @@ func scalar(n *yaml.RNode, field string) string {
 	return value.Value.YNode().Value
 }
 
-// prerequisitesTable is the Markdown of every environment's prerequisites and Ready state.
-func prerequisitesTable(envs []Environment) (string, error) {
+// prerequisitesTable is the Markdown of every environment's prerequisites and
+// Ready state; tables[i] is what readPrerequisites read of envs[i].
+func prerequisitesTable(envs []Environment, tables []prerequisites) string {
 	var b strings.Builder
 	b.WriteString("| environment | CRDs that must be installed | Secrets that must exist in the namespace (keys) | Ready: available workloads, completed Jobs |\n|---|---|---|---|\n")
-	for _, env := range envs {
-		p, err := readPrerequisites(env)
-		if err != nil {
-			return "", err
-		}
+	for i, env := range envs {
+		p := tables[i]
 		var secrets []string
-		for _, name := range slices.Sorted(func(yield func(string) bool) {
-			for name := range p.secrets {
-				if !yield(name) {
-					return
-				}
-			}
-		}) {
+		for _, name := range slices.Sorted(maps.Keys(p.secrets)) {
 			keys := p.secrets[name]
 			slices.Sort(keys)
 			secrets = append(secrets, fmt.Sprintf("`%s` (%s)", name, strings.Join(keys, ", ")))
 		}
+		var workloads []string
+		for _, w := range p.workloads {
+			workloads = append(workloads, w.String())
+		}
 		fmt.Fprintf(&b, "| %s (`%s`) | %s | %s | %s; Jobs %s |\n", env.Name, env.Namespace,
-			orNone(strings.Join(quoted(p.crds), ", ")), orNone(strings.Join(secrets, "<br>")), strings.Join(quoted(p.workloads), ", "), strings.Join(quoted(jobBases(p.jobs)), ", "))
+			orNone(strings.Join(quoted(p.crds), ", ")), orNone(strings.Join(secrets, "<br>")), strings.Join(quoted(workloads), ", "), strings.Join(quoted(jobBases(p.jobs)), ", "))
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 // jobBases drops the hash suffix of the Jobs' names, which changes with their spec.

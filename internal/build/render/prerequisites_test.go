@@ -54,7 +54,7 @@ metadata: {name: schema-1a2b3c4d}
 	if !reflect.DeepEqual(p.secrets, want) {
 		t.Errorf("secrets = %v\nwant %v", p.secrets, want)
 	}
-	if !reflect.DeepEqual(p.crds, []string{"triggerauthentications.keda.sh"}) || !reflect.DeepEqual(p.workloads, []string{"Deployment/api"}) || !reflect.DeepEqual(jobBases(p.jobs), []string{"schema-…"}) {
+	if !reflect.DeepEqual(p.crds, []string{"triggerauthentications.keda.sh"}) || !reflect.DeepEqual(p.workloads, []workload{{kind: "Deployment", name: "api"}}) || !reflect.DeepEqual(jobBases(p.jobs), []string{"schema-…"}) {
 		t.Errorf("crds %v, workloads %v, jobs %v", p.crds, p.workloads, p.jobs)
 	}
 }
