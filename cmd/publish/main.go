@@ -23,7 +23,7 @@ func main() {
 	registry := flag.String("registry", "", "OCI repository prefix, host[:port]/path (default: site.yaml's registry)")
 	tag := flag.String("tag", "main", "tag the OCIRepository follows, moved to this commit's artifact")
 	helm := flag.String("helm", ".bin/helm", "the Helm CLI that packages and pushes the chart")
-	plainHTTP := flag.Bool("plain-http", false, "talk to a registry without TLS")
+	plainHTTP := flag.Bool("plain-http", false, "talk to a registry without TLS (default: site.yaml's insecureRegistry)")
 	flag.Parse()
 	if err := run(*root, *registry, *tag, *helm, *plainHTTP); err != nil {
 		fmt.Fprintln(os.Stderr, "publish:", err)
@@ -36,6 +36,7 @@ func run(root, registry, tag, helm string, plainHTTP bool) error {
 	if err != nil {
 		return err
 	}
+	plainHTTP = plainHTTP || site.InsecureRegistry
 	if registry != "" {
 		site.Registry = registry
 		if err := site.Validate(); err != nil {

@@ -146,8 +146,12 @@ spec:
 	if handWritten[ArgoCDProject], err = generated.Splice(handWritten[ArgoCDProject], environmentsStart, destinationsEnd, strings.Join(destinations, "")); err != nil {
 		return nil, fmt.Errorf("%s: %w", ArgoCDProject, err)
 	}
-	for file, secret := range map[string]string{FluxGitRepository: site.GitSecret, FluxOCIRepository: site.RegistrySecret, FluxHelmRepository: site.RegistrySecret} {
-		handWritten[file] = withSecretRef(handWritten[file], secret)
+	for file, options := range map[string]sourceOptions{
+		FluxGitRepository:  {secret: site.GitSecret},
+		FluxOCIRepository:  {secret: site.RegistrySecret, insecure: site.InsecureRegistry},
+		FluxHelmRepository: {secret: site.RegistrySecret, insecure: site.InsecureRegistry},
+	} {
+		handWritten[file] = options.apply(handWritten[file])
 	}
 	for _, field := range siteFields {
 		text := handWritten[field.file]
@@ -185,18 +189,28 @@ spec:
 	return files, nil
 }
 
-// secretRefLines is a Flux source's secretRef, which follows its url line.
-var secretRefLines = regexp.MustCompile(`(?m)^  secretRef:\n    name: .*\n`)
+// sourceOptionLines are what sourceOptions writes after a Flux source's url line.
+var sourceOptionLines = regexp.MustCompile(`(?m)^  (secretRef:\n    name: .*|insecure: true)\n`)
 
-// withSecretRef gives a Flux source the secretRef the site names, or none.
-func withSecretRef(manifest []byte, secret string) []byte {
-	manifest = secretRefLines.ReplaceAll(manifest, nil)
-	if secret == "" {
-		return manifest
+// sourceOptions are the site's settings of one Flux source.
+type sourceOptions struct {
+	secret   string
+	insecure bool
+}
+
+// apply gives a Flux source the secretRef and insecure flag the site asks for, or none.
+func (o sourceOptions) apply(manifest []byte) []byte {
+	manifest = sourceOptionLines.ReplaceAll(manifest, nil)
+	var lines string
+	if o.secret != "" {
+		lines += "  secretRef:\n    name: " + o.secret + "\n"
+	}
+	if o.insecure {
+		lines += "  insecure: true\n"
 	}
 	url := regexp.MustCompile(`(?m)^  url: .*\n`)
 	return url.ReplaceAllFunc(manifest, func(line []byte) []byte {
-		return append(append([]byte{}, line...), "  secretRef:\n    name: "+secret+"\n"...)
+		return append(append([]byte{}, line...), lines...)
 	})
 }
 

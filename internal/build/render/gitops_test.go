@@ -70,7 +70,9 @@ metadata: {name: a}
 }
 
 func TestTheSiteIsWrittenWhereEachManifestNeedsIt(t *testing.T) {
-	files, err := GitOpsFiles(handWrittenGitOps(t), forkSite, nil)
+	site := forkSite
+	site.InsecureRegistry = true
+	files, err := GitOpsFiles(handWrittenGitOps(t), site, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +81,8 @@ func TestTheSiteIsWrittenWhereEachManifestNeedsIt(t *testing.T) {
 		ArgoCDProject:        "  sourceRepos:\n  - git@git.example.org:team/philotes-deploy.git\n",
 		ArgoCDRepoServer:     "          value: release/1.2\n",
 		FluxGitRepository:    "  url: git@git.example.org:team/philotes-deploy.git\n  secretRef:\n    name: philotes-deploy-ssh\n",
-		FluxOCIRepository:    "  url: oci://registry.example.org:5000/team/philotes/manifests\n",
-		FluxHelmRepository:   "  url: oci://registry.example.org:5000/team/philotes/charts\n",
+		FluxOCIRepository:    "  url: oci://registry.example.org:5000/team/philotes/manifests\n  insecure: true\n",
+		FluxHelmRepository:   "  url: oci://registry.example.org:5000/team/philotes/charts\n  insecure: true\n",
 	} {
 		if !strings.Contains(string(files[name]), want) || strings.Contains(string(files[name]), "old") {
 			t.Errorf("%s:\n%s\nwant it to hold %q and nothing old", name, files[name], want)

@@ -26,6 +26,9 @@ type Site struct {
 	GitSecret string `json:"gitSecret"`
 	// RegistrySecret names the Secret in flux-system Flux pulls with; empty: none.
 	RegistrySecret string `json:"registrySecret"`
+	// InsecureRegistry is a registry served over plain HTTP: Flux's sources set
+	// insecure and `make publish` pushes without TLS.
+	InsecureRegistry bool `json:"insecureRegistry,omitempty"`
 }
 
 var (
