@@ -6,6 +6,14 @@ SHELL := /usr/bin/env bash
 BIN := $(CURDIR)/.bin
 export PATH := $(BIN):$(PATH)
 
+# What the images carry (kustomize, Helm 4, philotes-guardrails) is built static and
+# reproducibly: no cgo (the images have no libc), no path or VCS state of the
+# machine that built it, no symbol tables (as the projects' own releases). The
+# same pins and Go toolchain then give the same bytes, and so the same image
+# digests, on every machine.
+REPRODUCIBLE_BUILD := CGO_ENABLED=0 go build -trimpath -buildvcs=false
+REPRODUCIBLE_LDFLAGS := -s -w
+
 # Pinned tool versions; each tools/<tool>/go.mod pins the module and its go.sum.
 HELM3_VERSION := v3.22.0
 HELM4_VERSION := v4.3.1
@@ -52,8 +60,12 @@ verify: tools $(BIN)/philotes-guardrails $(BIN)/actionlint docs-check ## Fail wh
 REGISTRY ?=
 
 .PHONY: publish
-publish: tools ## Push the rendered environments (a Flux OCI artifact, <registry>/manifests) and the packaged umbrella chart (<registry>/charts) to REGISTRY or site.yaml's registry; CI runs it on tags.
-	go run ./cmd/publish -helm $(BIN)/helm $(if $(REGISTRY),-registry $(REGISTRY))
+publish: tools $(BIN)/philotes-guardrails ## Push the rendered environments (a Flux OCI artifact, <registry>/manifests), the packaged umbrella chart (<registry>/charts) and both images (<registry>/argocd-plugin, <registry>/guardrails) to REGISTRY or site.yaml's registry; CI runs it on tags.
+	go run ./cmd/publish -bin $(BIN) $(if $(REGISTRY),-registry $(REGISTRY))
+
+.PHONY: images
+images: tools $(BIN)/philotes-guardrails ## Build the Argo CD plugin sidecar image and the container KRM function image without Docker, as OCI layouts under .bin/images/ (docs/images.md).
+	go run ./cmd/images -bin $(BIN) -out $(BIN)/images
 
 .PHONY: snapshots
 snapshots: tools ## Update the charts' snapshot files after an intended change.
@@ -88,7 +100,7 @@ guardrails: $(BIN)/philotes-guardrails ## Build the philotes-guardrails KRM func
 
 # README.md is embedded: its contract sections are the --help text.
 $(BIN)/philotes-guardrails: $(GUARDRAILS_SOURCES) functions/guardrails/README.md go.mod go.sum
-	go build -o $@ ./functions/guardrails
+	$(REPRODUCIBLE_BUILD) -ldflags "$(REPRODUCIBLE_LDFLAGS)" -o $@ ./functions/guardrails
 
 # Long enough to explore around the committed seed corpus on every CI run,
 # short enough to keep CI quick; `make fuzz FUZZTIME=10m` digs deeper.
@@ -146,7 +158,7 @@ $(BIN)/benchstat: tools/benchstat/go.mod tools/benchstat/go.sum
 tools: $(BIN)/kustomize $(BIN)/helm3 $(BIN)/helm4 $(BIN)/helm ## Build the pinned kustomize and Helm 3/4 CLIs.
 
 $(BIN)/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
-	cd tools/kustomize && go build -o $@ sigs.k8s.io/kustomize/kustomize/v5
+	cd tools/kustomize && $(REPRODUCIBLE_BUILD) -ldflags "$(REPRODUCIBLE_LDFLAGS)" -o $@ sigs.k8s.io/kustomize/kustomize/v5
 
 # Helm 3 learns the Kubernetes version it assumes for `helm template` (and so
 # for kubeVersion checks) from these flags; without them it assumes v1.20. They
@@ -160,7 +172,7 @@ $(BIN)/helm3: tools/helm3/go.mod tools/helm3/go.sum
 	cd tools/helm3 && go build -ldflags "$(HELM3_LDFLAGS)" -o $@ helm.sh/helm/v3/cmd/helm
 
 $(BIN)/helm4: tools/helm4/go.mod tools/helm4/go.sum
-	cd tools/helm4 && go build -ldflags "-X helm.sh/helm/v4/internal/version.version=$(HELM4_VERSION)" -o $@ helm.sh/helm/v4/cmd/helm
+	cd tools/helm4 && $(REPRODUCIBLE_BUILD) -ldflags "$(REPRODUCIBLE_LDFLAGS) -X helm.sh/helm/v4/internal/version.version=$(HELM4_VERSION)" -o $@ helm.sh/helm/v4/cmd/helm
 
 # kustomize runs `helm` from PATH; Helm 4 is the default, Helm 3 is tested alongside.
 $(BIN)/helm: $(BIN)/helm4

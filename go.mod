@@ -2,6 +2,9 @@ module github.com/janovincze/philotes-deploy
 
 go 1.26.0
 
+// The images hold binaries of this toolchain: another one builds other bytes, so other digests.
+toolchain go1.26.8
+
 require (
 	github.com/google/go-containerregistry v0.21.5
 	github.com/spf13/cobra v1.10.2

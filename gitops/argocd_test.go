@@ -3,7 +3,6 @@ package gitops_test
 import (
 	"encoding/json"
 	"maps"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -12,7 +11,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/janovincze/philotes-deploy/internal/build/envgen"
+	"github.com/janovincze/philotes-deploy/internal/build/images"
 	"github.com/janovincze/philotes-deploy/internal/build/render"
 	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
@@ -64,9 +63,11 @@ type source struct {
 	TargetRevision string `json:"targetRevision"`
 	Path           string `json:"path"`
 	Kustomize      *struct {
-		Version    string   `json:"version"`
 		Components []string `json:"components"`
 	} `json:"kustomize"`
+	Plugin *struct {
+		Name string `json:"name"`
+	} `json:"plugin"`
 }
 
 func (s source) components() []string {
@@ -186,7 +187,7 @@ func manifestGeneratePaths(app application) []string {
 // paths, so a missing input would leave an environment stale.
 func TestArgoCDApplicationsRefreshOnEveryInputOfTheirBuild(t *testing.T) {
 	inputs := map[string][]string{
-		argoCDOverlays: {"base", "charts", "functions"},
+		argoCDOverlays: {"base", "charts"},
 		argoCDRendered: nil,
 	}
 	for _, door := range argoCDDoors {
@@ -212,133 +213,91 @@ func TestArgoCDApplicationsRefreshOnEveryInputOfTheirBuild(t *testing.T) {
 	}
 }
 
-type configMap struct {
-	Data map[string]string `json:"data"`
+type container struct {
+	Name            string        `json:"name"`
+	Image           string        `json:"image"`
+	Command         []string      `json:"command"`
+	VolumeMounts    []volumeMount `json:"volumeMounts"`
+	SecurityContext struct {
+		RunAsUser              *int64 `json:"runAsUser"`
+		ReadOnlyRootFilesystem bool   `json:"readOnlyRootFilesystem"`
+	} `json:"securityContext"`
 }
 
-type container struct {
-	Name         string   `json:"name"`
-	Image        string   `json:"image"`
-	Args         []string `json:"args"`
-	Env          []struct{ Name, Value string }
-	VolumeMounts []volumeMount `json:"volumeMounts"`
+type volume struct {
+	Name     string    `json:"name"`
+	EmptyDir *struct{} `json:"emptyDir"`
 }
 
 type deployment struct {
-	Spec struct {
+	Metadata objectMeta `json:"metadata"`
+	Spec     struct {
 		Template struct {
 			Spec struct {
 				InitContainers []container `json:"initContainers"`
 				Containers     []container `json:"containers"`
+				Volumes        []volume    `json:"volumes"`
 			} `json:"spec"`
 		} `json:"template"`
 	} `json:"spec"`
 }
 
-func (c container) env(t *testing.T, name string) string {
+// pluginSidecar is the one container the repo-server component adds: the
+// component patches the argocd-repo-server Deployment and nothing else
+// (argocd-cm keeps Argo CD's defaults).
+func pluginSidecar(t *testing.T) container {
 	t.Helper()
-	for _, e := range c.Env {
-		if e.Name == name {
-			return e.Value
-		}
-	}
-	t.Fatalf("container %s sets no %s", c.Name, name)
-	return ""
-}
-
-// repoServerPatches reads the component's patches of argocd-cm and of the
-// repo-server Deployment.
-func repoServerPatches(t *testing.T) (configMap, deployment) {
-	t.Helper()
-	var cm []configMap
+	var patched []string
 	var deploy []deployment
 	for _, file := range kustomizationFiles(t, repoServerComponent) {
 		if filepath.Base(file) == "kustomization.yaml" {
 			continue
 		}
-		nodes := readManifests(t, file)
-		cm = append(cm, objectsOf[configMap](t, nodes, "", "ConfigMap")...)
-		deploy = append(deploy, objectsOf[deployment](t, nodes, "apps", "Deployment")...)
+		for _, n := range readManifests(t, file) {
+			patched = append(patched, n.GetKind()+"/"+n.GetName())
+		}
+		deploy = append(deploy, objectsOf[deployment](t, readManifests(t, file), "apps", "Deployment")...)
 	}
-	if len(cm) != 1 || len(deploy) != 1 {
-		t.Fatalf("%s patches %d ConfigMaps and %d Deployments, want argocd-cm and argocd-repo-server", repoServerComponent, len(cm), len(deploy))
+	if !slices.Equal(patched, []string{"Deployment/argocd-repo-server"}) {
+		t.Fatalf("%s patches %v, want only Deployment/argocd-repo-server", repoServerComponent, patched)
 	}
-	return cm[0], deploy[0]
+	pod := deploy[0].Spec.Template.Spec
+	if len(pod.InitContainers) != 0 || len(pod.Containers) != 1 {
+		t.Fatalf("the repo-server patch adds %d init containers and %d containers, want the plugin sidecar alone", len(pod.InitContainers), len(pod.Containers))
+	}
+	sidecar := pod.Containers[0]
+	// The sidecar's /tmp is its own emptyDir, never the repo-server's.
+	tmp := mountedAt(t, sidecar, "/tmp")
+	if !slices.ContainsFunc(pod.Volumes, func(v volume) bool { return v.Name == tmp.Name && v.EmptyDir != nil }) {
+		t.Errorf("the sidecar's /tmp is volume %s, which the patch does not define as an emptyDir of its own", tmp.Name)
+	}
+	return sidecar
 }
 
-// TestArgoCDRepoServerBuildsTheOverlaysWithTheFlagsAndToolsOfMakeRender: the
-// Argo CD door must give what `make render` gives, so the repo-server runs the
-// same kustomize with the same flags and the function of the synced release.
-func TestArgoCDRepoServerBuildsTheOverlaysWithTheFlagsAndToolsOfMakeRender(t *testing.T) {
-	cm, repoServer := repoServerPatches(t)
-	options := strings.Fields(cm.Data["kustomize.buildOptions"])
-	for _, flag := range render.KustomizeFlags {
-		if !slices.Contains(options, flag) {
-			t.Errorf("argocd-cm kustomize.buildOptions %q lack %s, which `make render` passes", cm.Data["kustomize.buildOptions"], flag)
+// TestArgoCDOverlaysApplicationsUseThePluginSidecarAlone: the Applications
+// name the plugin, and the sidecar is what argocd-cmp-server needs: Argo CD's
+// server binary and plugin socket volumes, its user, the pinned image.
+func TestArgoCDOverlaysApplicationsUseThePluginSidecarAlone(t *testing.T) {
+	sidecar := pluginSidecar(t)
+	for _, app := range argoCDApplications(t, argoCDOverlays) {
+		if app.Spec.Source.Plugin == nil || app.Spec.Source.Plugin.Name != images.PluginName {
+			t.Errorf("Application %s does not name the plugin %s: Argo CD would build it with its own kustomize, without the function", app.Name, images.PluginName)
+		}
+		if app.Spec.Source.Kustomize != nil {
+			t.Errorf("Application %s sets kustomize options, which a plugin source ignores", app.Name)
 		}
 	}
-
-	kustomizePin := pinnedVersion(t, "kustomize", "sigs.k8s.io/kustomize/kustomize/v5")
-	var registered []string
-	for key := range cm.Data {
-		if version, ok := strings.CutPrefix(key, "kustomize.path."); ok {
-			registered = append(registered, version)
-		}
+	if !slices.Equal(sidecar.Command, []string{"/var/run/argocd/argocd-cmp-server"}) {
+		t.Errorf("the sidecar runs %v, want Argo CD's /var/run/argocd/argocd-cmp-server", sidecar.Command)
 	}
-	if !slices.Equal(registered, []string{kustomizePin}) {
-		t.Fatalf("argocd-cm registers kustomize versions %v, want only the pin of tools/kustomize, %s", registered, kustomizePin)
+	if mountedAt(t, sidecar, "/var/run/argocd").Name != "var-files" || mountedAt(t, sidecar, "/home/argocd/cmp-server/plugins").Name != "plugins" {
+		t.Errorf("the sidecar mounts %+v; want the repo-server's var-files at /var/run/argocd and plugins at /home/argocd/cmp-server/plugins", sidecar.VolumeMounts)
 	}
-	kustomizePath := cm.Data["kustomize.path."+kustomizePin]
-
-	apps := argoCDApplications(t, argoCDOverlays)
-	for _, app := range apps {
-		if app.Spec.Source.Kustomize == nil || app.Spec.Source.Kustomize.Version != kustomizePin {
-			t.Errorf("Application %s does not select kustomize %s, the version argocd-cm registers", app.Name, kustomizePin)
-		}
+	if u := sidecar.SecurityContext.RunAsUser; u == nil || *u != 999 || !sidecar.SecurityContext.ReadOnlyRootFilesystem {
+		t.Errorf("the sidecar runs as user %v with readOnlyRootFilesystem %v, want Argo CD's 999 and true", u, sidecar.SecurityContext.ReadOnlyRootFilesystem)
 	}
-
-	pod := repoServer.Spec.Template.Spec
-	if len(pod.InitContainers) != 1 || len(pod.Containers) != 1 {
-		t.Fatalf("the repo-server patch adds %d init containers and patches %d containers, want one each", len(pod.InitContainers), len(pod.Containers))
-	}
-	installer, server := pod.InitContainers[0], pod.Containers[0]
-	release := installer.env(t, "PHILOTES_DEPLOY_VERSION")
-	for _, app := range apps {
-		if app.Spec.Source.TargetRevision != release {
-			t.Errorf("Application %s syncs %s but the repo-server installs philotes-guardrails %s: both must name the same release", app.Name, app.Spec.Source.TargetRevision, release)
-		}
-	}
-	if got := installer.env(t, "KUSTOMIZE_VERSION"); got != kustomizePin {
-		t.Errorf("the repo-server installs kustomize %s, want the pin of tools/kustomize, %s", got, kustomizePin)
-	}
-	functionPackage := goModDirective(t, "go.mod", "module") + "/functions/guardrails"
-	if !existsInRepository(t, "functions/guardrails/main.go") {
-		t.Errorf("functions/guardrails/main.go is missing: the repo-server installs %s", functionPackage)
-	}
-	script := strings.Join(installer.Args, "\n")
-	for _, install := range []string{
-		functionPackage + "@${PHILOTES_DEPLOY_VERSION}",
-		"sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}",
-	} {
-		if !strings.Contains(script, "go install \""+install+"\"") {
-			t.Errorf("the repo-server's init container does not run `go install %s`:\n%s", install, script)
-		}
-	}
-	checkGoImage(t, installer.Image)
-
-	// go install names the binary after the package directory, into GOBIN.
-	gobin := installer.env(t, "GOBIN")
-	toolsVolume := mountedAt(t, installer, gobin)
-	if filepath.Dir(kustomizePath) != gobin {
-		t.Errorf("argocd-cm runs kustomize from %s, but it is installed into %s", kustomizePath, gobin)
-	}
-	if mountedAt(t, server, gobin).Name != toolsVolume.Name {
-		t.Errorf("the repo-server does not mount volume %s at %s", toolsVolume.Name, gobin)
-	}
-	function := "/usr/local/bin/" + overlayFunctionName(t)
-	mount := mountedAt(t, server, function)
-	if mount.Name != toolsVolume.Name || mount.SubPath != path.Base(functionPackage) {
-		t.Errorf("the repo-server mounts %+v at %s, want volume %s, subPath %s", mount, function, toolsVolume.Name, path.Base(functionPackage))
+	if want := site(t).Registry + "/" + render.PluginRepository + "@sha256:"; !strings.HasPrefix(sidecar.Image, want) {
+		t.Errorf("the sidecar runs %s, want the plugin image pinned by digest, %s<digest>", sidecar.Image, want)
 	}
 }
 
@@ -351,60 +310,6 @@ func mountedAt(t *testing.T, c container, mountPath string) volumeMount {
 	}
 	t.Fatalf("container %s mounts nothing at %s", c.Name, mountPath)
 	return volumeMount{}
-}
-
-// checkGoImage: the init container's Go must build the module (its go directive).
-func checkGoImage(t *testing.T, image string) {
-	t.Helper()
-	name, tag, _ := strings.Cut(path.Base(image), ":")
-	required := goModDirective(t, "go.mod", "go")
-	if name != "golang" || compareVersions(tag, required) < 0 {
-		t.Errorf("the repo-server builds with %s, want a golang image of Go %s or newer (go.mod)", image, required)
-	}
-}
-
-// compareVersions compares dotted numeric versions such as 1.26.8 and 1.26.
-func compareVersions(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := range max(len(as), len(bs)) {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			return x - y
-		}
-	}
-	return 0
-}
-
-// overlayFunctionName is the executable the overlays' guardrail function
-// declares: kustomize looks a bare name up on PATH.
-func overlayFunctionName(t *testing.T) string {
-	t.Helper()
-	var names []string
-	for _, env := range testenv.Environments(t) {
-		for _, n := range readManifests(t, filepath.Join("overlays", env, envgen.GuardrailsFile)) {
-			var function struct {
-				Exec struct {
-					Path string `json:"path"`
-				} `json:"exec"`
-			}
-			if err := yaml.Unmarshal([]byte(n.GetAnnotations()["config.kubernetes.io/function"]), &function); err != nil {
-				t.Fatalf("overlays/%s/%s: %v", env, envgen.GuardrailsFile, err)
-			}
-			names = append(names, function.Exec.Path)
-		}
-	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	if len(names) != 1 || strings.Contains(names[0], "/") {
-		t.Fatalf("the overlays run exec functions %v, want one bare name looked up on PATH", names)
-	}
-	return names[0]
 }
 
 // TestArgoCDSyncWavesStartTheCatalogBeforeTheServicesThatUseIt builds what

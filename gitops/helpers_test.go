@@ -188,22 +188,6 @@ func site(t *testing.T) render.Site {
 	return s
 }
 
-// goModDirective reads a one-line directive (module, go) of a go.mod file.
-func goModDirective(t *testing.T, goMod, directive string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, goMod))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(string(data)) {
-		if value, found := strings.CutPrefix(line, directive+" "); found {
-			return strings.TrimSpace(value)
-		}
-	}
-	t.Fatalf("%s has no %s directive", goMod, directive)
-	return ""
-}
-
 // pinnedVersion is the version of a module that a tools/<tool>/go.mod requires.
 func pinnedVersion(t *testing.T, tool, module string) string {
 	t.Helper()

@@ -272,7 +272,11 @@ func TestAFourthEnvironmentIsAValuesFileAndMakeGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lists, err := render.GitOpsFiles(m.Root, site, rendered)
+	digests, err := render.PinnedDigests(m.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, err := render.GitOpsFiles(m.Root, site, digests, rendered)
 	if err != nil {
 		t.Fatal(err)
 	}

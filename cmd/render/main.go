@@ -1,6 +1,6 @@
 // Command render builds every overlay through the Kustomize door and writes
 // rendered/<env>/ for kubectl and Flux, and the GitOps files that list the
-// environments; with -check it writes nothing and fails when a committed
+// environments or pin the images built from the same binaries; with -check it writes nothing and fails when a committed
 // rendering or list is stale.
 package main
 
@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/janovincze/philotes-deploy/internal/build/envgen"
+	"github.com/janovincze/philotes-deploy/internal/build/images"
 	"github.com/janovincze/philotes-deploy/internal/build/render"
 )
 
@@ -68,7 +69,15 @@ func run(root, bin string, check bool) error {
 	if err != nil {
 		return err
 	}
-	lists, err := render.GitOpsFiles(root, site, rendered)
+	built, err := images.Build(bin, site.Repository)
+	if err != nil {
+		return err
+	}
+	digests, err := built.Digests()
+	if err != nil {
+		return err
+	}
+	lists, err := render.GitOpsFiles(root, site, digests, rendered)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,11 @@ func fluxSource(t *testing.T, site render.Site) string {
 		}
 		envs = append(envs, render.Environment{Name: env, Namespace: testenv.Namespace(t, env), Manifests: manifests})
 	}
-	files, err := render.GitOpsFiles(root, site, envs)
+	digests, err := render.PinnedDigests(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := render.GitOpsFiles(root, site, digests, envs)
 	if err != nil {
 		t.Fatal(err)
 	}

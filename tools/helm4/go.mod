@@ -3,6 +3,9 @@ module github.com/janovincze/philotes-deploy/tools/helm4
 
 go 1.26.0
 
+// The images hold binaries of this toolchain: another one builds other bytes, so other digests.
+toolchain go1.26.8
+
 tool helm.sh/helm/v4/cmd/helm
 
 require (

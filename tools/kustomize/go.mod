@@ -3,6 +3,9 @@ module github.com/janovincze/philotes-deploy/tools/kustomize
 
 go 1.26.0
 
+// The images hold binaries of this toolchain: another one builds other bytes, so other digests.
+toolchain go1.26.8
+
 tool sigs.k8s.io/kustomize/kustomize/v5
 
 require (

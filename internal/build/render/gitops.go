@@ -32,6 +32,8 @@ const (
 	FluxHelmRepository    = "gitops/flux/helm/helmrepository.yaml"
 	// GitOpsGuide holds the table of what each environment needs before its first sync.
 	GitOpsGuide = "docs/gitops.md"
+	// ImagesGuide holds the table of the published images, pinned by digest.
+	ImagesGuide = "docs/images.md"
 )
 
 // The guide's generated table stands between these lines.
@@ -44,6 +46,22 @@ const (
 const (
 	ChartsRepository    = "charts"
 	ManifestsRepository = "manifests"
+	// The Argo CD plugin sidecar image and the container KRM function image.
+	PluginRepository   = "argocd-plugin"
+	FunctionRepository = "guardrails"
+)
+
+// ImageDigests are the digests of the images `make images` builds: the same
+// pins give the same digests, so the manifests reference the images by them.
+type ImageDigests struct {
+	Plugin   string
+	Function string
+}
+
+// The guide's table of the published images stands between these lines.
+const (
+	imagesStart = "<!-- images:start: written by `make render` from the images it builds, do not edit -->\n"
+	imagesEnd   = "<!-- images:end -->"
 )
 
 // The ApplicationSet's list of environments and the AppProject's destinations
@@ -59,23 +77,23 @@ const (
 var siteFields = []struct {
 	file  string
 	line  *regexp.Regexp
-	value func(Site) string
+	value func(Site, ImageDigests) string
 }{
-	{ArgoCDApplicationSet, regexp.MustCompile(`(?m)^( +repoURL: ).*$`), func(s Site) string { return s.Repository }},
-	{ArgoCDApplicationSet, regexp.MustCompile(`(?m)^( +targetRevision: ).*$`), func(s Site) string { return s.Revision }},
-	{ArgoCDProject, regexp.MustCompile(`(?m)^(  sourceRepos:\n  - ).*$`), func(s Site) string { return s.Repository }},
-	// The repo-server's init container installs the function at the revision the Applications build.
-	{ArgoCDRepoServer, regexp.MustCompile(`(?m)^( +- name: PHILOTES_DEPLOY_VERSION\n +value: ).*$`), func(s Site) string { return s.Revision }},
-	{FluxGitRepository, regexp.MustCompile(`(?m)^(  url: ).*$`), func(s Site) string { return s.Repository }},
-	{FluxOCIRepository, regexp.MustCompile(`(?m)^(  url: ).*$`), func(s Site) string { return "oci://" + s.Registry + "/" + ManifestsRepository }},
-	{FluxHelmRepository, regexp.MustCompile(`(?m)^(  url: ).*$`), func(s Site) string { return "oci://" + s.Registry + "/" + ChartsRepository }},
+	{ArgoCDApplicationSet, regexp.MustCompile(`(?m)^( +repoURL: ).*$`), func(s Site, _ ImageDigests) string { return s.Repository }},
+	{ArgoCDApplicationSet, regexp.MustCompile(`(?m)^( +targetRevision: ).*$`), func(s Site, _ ImageDigests) string { return s.Revision }},
+	{ArgoCDProject, regexp.MustCompile(`(?m)^(  sourceRepos:\n  - ).*$`), func(s Site, _ ImageDigests) string { return s.Repository }},
+	// The repo-server's sidecar runs the plugin image `make images` builds.
+	{ArgoCDRepoServer, regexp.MustCompile(`(?m)^( +image: ).*$`), func(s Site, d ImageDigests) string { return s.Registry + "/" + PluginRepository + "@" + d.Plugin }},
+	{FluxGitRepository, regexp.MustCompile(`(?m)^(  url: ).*$`), func(s Site, _ ImageDigests) string { return s.Repository }},
+	{FluxOCIRepository, regexp.MustCompile(`(?m)^(  url: ).*$`), func(s Site, _ ImageDigests) string { return "oci://" + s.Registry + "/" + ManifestsRepository }},
+	{FluxHelmRepository, regexp.MustCompile(`(?m)^(  url: ).*$`), func(s Site, _ ImageDigests) string { return "oci://" + s.Registry + "/" + ChartsRepository }},
 }
 
 const generatedHeader = "# Written by `make render`, one entry per charts/philotes/values-<env>.yaml: do not edit.\n"
 
 // GitOpsFiles returns the GitOps files that list the environments or carry the
 // site's repository, revision and registry.
-func GitOpsFiles(root string, site Site, envs []Environment) (generated.Files, error) {
+func GitOpsFiles(root string, site Site, digests ImageDigests, envs []Environment) (generated.Files, error) {
 	handWritten := map[string][]byte{}
 	for _, field := range siteFields {
 		if _, read := handWritten[field.file]; read {
@@ -132,6 +150,13 @@ spec:
     namespace: flux-system
 %[3]s`, env.Name, env.Namespace, workloads.String()))
 	}
+	imagesGuide, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(ImagesGuide)))
+	if err != nil {
+		return nil, err
+	}
+	if handWritten[ImagesGuide], err = generated.Splice(imagesGuide, imagesStart, imagesEnd, "\n"+imagesTable(site, digests)+"\n"); err != nil {
+		return nil, fmt.Errorf("%s: %w", ImagesGuide, err)
+	}
 	guide, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(GitOpsGuide)))
 	if err != nil {
 		return nil, err
@@ -160,7 +185,7 @@ spec:
 		}
 		handWritten[field.file] = field.line.ReplaceAllFunc(text, func(line []byte) []byte {
 			prefix := field.line.FindSubmatch(line)[1]
-			return append(append([]byte{}, prefix...), field.value(site)...)
+			return append(append([]byte{}, prefix...), field.value(site, digests)...)
 		})
 	}
 	files := generated.Files{
@@ -232,4 +257,36 @@ spec:
 		fmt.Fprintf(&b, "  - apiVersion: apiextensions.k8s.io/v1\n    kind: CustomResourceDefinition\n    name: %s\n", crd)
 	}
 	return b.String()
+}
+
+// imagesTable lists each published image by the reference that pins it.
+func imagesTable(site Site, digests ImageDigests) string {
+	row := func(repository, digest, holds string) string {
+		return fmt.Sprintf("| `%s/%s@%s` | %s |\n", site.Registry, repository, digest, holds)
+	}
+	return "| Image | Contents |\n|---|---|\n" +
+		row(PluginRepository, digests.Plugin, "the Argo CD plugin sidecar: kustomize, Helm 4, philotes-guardrails and the plugin definition") +
+		row(FunctionRepository, digests.Function, "philotes-guardrails as a container KRM function (its entrypoint)")
+}
+
+// PinnedDigests reads the image digests `make render` last wrote into the
+// images guide: what the committed manifests pin.
+func PinnedDigests(root string) (ImageDigests, error) {
+	guide, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(ImagesGuide)))
+	if err != nil {
+		return ImageDigests{}, err
+	}
+	pinned := func(repository string) (string, error) {
+		matches := regexp.MustCompile(`/`+regexp.QuoteMeta(repository)+`@(sha256:[0-9a-f]{64})`+"`").FindAllSubmatch(guide, -1)
+		if len(matches) != 1 {
+			return "", fmt.Errorf("%s names %d digests of %s, want one: run make render", ImagesGuide, len(matches), repository)
+		}
+		return string(matches[0][1]), nil
+	}
+	var digests ImageDigests
+	if digests.Plugin, err = pinned(PluginRepository); err != nil {
+		return digests, err
+	}
+	digests.Function, err = pinned(FunctionRepository)
+	return digests, err
 }

@@ -16,7 +16,8 @@ func handWrittenGitOps(t *testing.T) string {
 	return tree.New(t, map[string]string{
 		ArgoCDApplicationSet: "spec:\n  generators:\n  - list:\n      elements:\n      " + environmentsStart + "      - env: old\n" + environmentsEnd + "\n  template:\n    spec:\n      source:\n        repoURL: https://example.com/old.git\n        targetRevision: v0\n",
 		ArgoCDProject:        "spec:\n  sourceRepos:\n  - https://example.com/old.git\n  destinations:\n  " + environmentsStart + "  - namespace: old\n" + destinationsEnd + "\n",
-		ArgoCDRepoServer:     "        env:\n        - name: PHILOTES_DEPLOY_VERSION\n          value: v0\n",
+		ArgoCDRepoServer:     "      containers:\n      - name: plugin\n        image: example.com/old/argocd-plugin@sha256:0\n",
+		ImagesGuide:          "# Images\n\n" + imagesStart + "an old table\n" + imagesEnd + "\n",
 		FluxGitRepository:    "spec:\n  url: https://example.com/old.git\n",
 		FluxOCIRepository:    "spec:\n  url: oci://example.com/old/manifests\n",
 		FluxHelmRepository:   "spec:\n  type: oci\n  url: oci://example.com/old/charts\n",
@@ -24,10 +25,12 @@ func handWrittenGitOps(t *testing.T) string {
 	})
 }
 
+var forkDigests = ImageDigests{Plugin: "sha256:" + strings.Repeat("1", 64), Function: "sha256:" + strings.Repeat("2", 64)}
+
 var forkSite = Site{Repository: "git@git.example.org:team/philotes-deploy.git", Revision: "release/1.2", Registry: "registry.example.org:5000/team/philotes", GitSecret: "philotes-deploy-ssh"}
 
 func TestEveryEnvironmentGetsItsEntryAndItsCustomKindsCRDs(t *testing.T) {
-	files, err := GitOpsFiles(handWrittenGitOps(t), forkSite, []Environment{
+	files, err := GitOpsFiles(handWrittenGitOps(t), forkSite, forkDigests, []Environment{
 		{Name: "dev", Namespace: "philotes-dev", Manifests: []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n")},
 		{Name: "qa", Namespace: "team-qa", Manifests: []byte(`apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
@@ -72,14 +75,15 @@ metadata: {name: a}
 func TestTheSiteIsWrittenWhereEachManifestNeedsIt(t *testing.T) {
 	site := forkSite
 	site.InsecureRegistry = true
-	files, err := GitOpsFiles(handWrittenGitOps(t), site, nil)
+	files, err := GitOpsFiles(handWrittenGitOps(t), site, forkDigests, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{
 		ArgoCDApplicationSet: "        repoURL: git@git.example.org:team/philotes-deploy.git\n        targetRevision: release/1.2\n",
 		ArgoCDProject:        "  sourceRepos:\n  - git@git.example.org:team/philotes-deploy.git\n",
-		ArgoCDRepoServer:     "          value: release/1.2\n",
+		ArgoCDRepoServer:     "        image: registry.example.org:5000/team/philotes/argocd-plugin@" + forkDigests.Plugin + "\n",
+		ImagesGuide:          "| `registry.example.org:5000/team/philotes/guardrails@" + forkDigests.Function + "` |",
 		FluxGitRepository:    "  url: git@git.example.org:team/philotes-deploy.git\n  secretRef:\n    name: philotes-deploy-ssh\n",
 		FluxOCIRepository:    "  url: oci://registry.example.org:5000/team/philotes/manifests\n  insecure: true\n",
 		FluxHelmRepository:   "  url: oci://registry.example.org:5000/team/philotes/charts\n  insecure: true\n",
@@ -96,7 +100,7 @@ func TestAManifestWithoutItsMarkersOrFieldIsRefused(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(name)), []byte("spec: {}\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := GitOpsFiles(root, forkSite, nil); err == nil || !strings.Contains(err.Error(), name) {
+		if _, err := GitOpsFiles(root, forkSite, forkDigests, nil); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s emptied: err = %v, want the file named", name, err)
 		}
 	}
@@ -120,5 +124,25 @@ func TestAnSSHRepositoryNeedsTheSecretFluxClonesWith(t *testing.T) {
 	err := Site{Repository: "git@github.com:a/b.git", Revision: "main", Registry: "ghcr.io/a/b"}.Validate()
 	if err == nil || !strings.Contains(err.Error(), "gitSecret is empty, but Flux clones git@github.com:a/b.git over SSH only with a key") {
 		t.Fatalf("err = %v, want the missing gitSecret named", err)
+	}
+}
+
+func TestThePinnedDigestsAreReadBackFromTheImagesGuide(t *testing.T) {
+	root := handWrittenGitOps(t)
+	files, err := GitOpsFiles(root, forkSite, forkDigests, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := files.Write(root); err != nil {
+		t.Fatal(err)
+	}
+	if pinned, err := PinnedDigests(root); err != nil || pinned != forkDigests {
+		t.Errorf("PinnedDigests = %+v, %v; want %+v", pinned, err, forkDigests)
+	}
+	if err := os.WriteFile(filepath.Join(root, ImagesGuide), []byte("no table\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PinnedDigests(root); err == nil || !strings.Contains(err.Error(), "names 0 digests of argocd-plugin") {
+		t.Errorf("a guide without the table: err = %v, want the missing digest named", err)
 	}
 }
