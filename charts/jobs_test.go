@@ -143,10 +143,12 @@ func TestEveryJobRunsInItsPlaceInEveryDoor(t *testing.T) {
 			}
 			annotations := job.GetAnnotations()
 			for key, value := range map[string]string{
-				"helm.sh/hook-delete-policy": "before-hook-creation",
+				// Helm and Argo CD delete a Job once it succeeded: they run hooks on every
+				// release or sync anyway, and nothing re-creates a deleted hook.
+				"helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
 				// Without it Argo CD would map the Helm hook to PreSync or PostSync.
 				"argocd.argoproj.io/hook":               "Sync",
-				"argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+				"argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation,HookSucceeded",
 			} {
 				if annotations[key] != value {
 					t.Errorf("%s %s = %q, want %q", job.GetName(), key, annotations[key], value)

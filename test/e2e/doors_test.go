@@ -83,6 +83,9 @@ type door struct {
 	// tests of overlays/ and charts/ prove it), so their behaviour is the
 	// same, and checking it once per environment keeps the package quick.
 	checksBehaviour bool
+	// deletesSucceededJobs marks the doors that run the Jobs as hooks and
+	// delete each once it succeeded (Helm's hook-succeeded).
+	deletesSucceededJobs bool
 }
 
 func doors() []door {
@@ -106,7 +109,7 @@ func doors() []door {
 		}},
 	}
 	for _, helm := range testenv.HelmCLIs {
-		all = append(all, door{name: helm, install: func(t *testing.T, c *cluster.Cluster, env, namespace string) []byte {
+		all = append(all, door{name: helm, deletesSucceededJobs: true, install: func(t *testing.T, c *cluster.Cluster, env, namespace string) []byte {
 			helm := testenv.Tool(t, helm)
 			// As the README instructs: the namespace exists, labelled, before the
 			// release is installed into it.
@@ -131,6 +134,12 @@ func TestEveryDoorInstallsEveryEnvironmentWhoseWorkloadsSurviveRolloutsAndDrains
 			t.Run(d.name+"/"+env, func(t *testing.T) {
 				namespace := testenv.Namespace(t, env)
 				e := installed(t, env, namespace, d.install(t, c, env, namespace))
+				if d.deletesSucceededJobs {
+					// The install returned only once every hook Job had completed;
+					// Helm then deleted each, so none may be left behind.
+					c.WaitJobsDeleted(t, namespace)
+					e.jobs = nil
+				}
 				t.Run("every workload is admitted and available", func(t *testing.T) {
 					checkAdmittedAndAvailable(t, c, e)
 				})

@@ -20,10 +20,17 @@ the order of everything around them, the same objects in every door:
   an unchanged one is left alone. Each Job waits for the service it needs, the workloads
   restart until the Jobs are done.
 
-No Job sets ttlSecondsAfterFinished: Argo CD (self-heal) and Flux re-create an object that is
-missing from the cluster, so a Job deleted by its TTL would run again after every TTL. Helm and
-Argo CD replace a hook Job on its next run (before-hook-creation); Flux prunes a Job whose name
-left the manifests.
+Cleaning up, door by door, without running a Job again where it is a plain object:
+- Helm and Argo CD run a hook on every install, upgrade or sync whatever its name, and a hook is
+  no part of the release or of the Application's desired state. So they delete a Job once it
+  succeeded (hook-succeeded, HookSucceeded): hash-named Jobs of earlier specs do not pile up, and
+  nothing re-creates a deleted hook. A failed Job stays for inspection until its next run
+  replaces it (before-hook-creation, BeforeHookCreation).
+- Flux and kubectl ignore the hook annotations: there the Job is desired state, and deleting it
+  would make Flux (or the next apply) create and run it again. Flux prunes a Job whose name left
+  the manifests; with kubectl apply, delete such Jobs by hand or apply with --prune.
+- No Job sets ttlSecondsAfterFinished, for the same reason: Flux would re-create it after every
+  TTL, and run it again.
 */}}
 
 {{/*
@@ -118,9 +125,9 @@ metadata:
   annotations:
     helm.sh/hook: {{ $order.hook }}
     helm.sh/hook-weight: {{ $order.weight | int | quote }}
-    helm.sh/hook-delete-policy: before-hook-creation
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
     argocd.argoproj.io/hook: Sync
-    argocd.argoproj.io/hook-delete-policy: BeforeHookCreation
+    argocd.argoproj.io/hook-delete-policy: BeforeHookCreation,HookSucceeded
     argocd.argoproj.io/sync-wave: {{ $order.wave | int | quote }}
 spec:
   {{- toYaml $spec | nindent 2 }}

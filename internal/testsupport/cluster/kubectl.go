@@ -154,6 +154,13 @@ func (c *Cluster) WaitJobsComplete(tb testing.TB, namespace string) []string {
 	return c.waitEach(tb, namespace, "jobs", "wait", "--for=condition=Complete")
 }
 
+// WaitJobsDeleted waits until every Job of the namespace is gone, and returns
+// those it waited for.
+func (c *Cluster) WaitJobsDeleted(tb testing.TB, namespace string) []string {
+	tb.Helper()
+	return c.waitEach(tb, namespace, "jobs", "wait", "--for=delete")
+}
+
 func (c *Cluster) waitEach(tb testing.TB, namespace, kinds string, wait ...string) []string {
 	tb.Helper()
 	names := strings.Fields(string(c.Kubectl(tb, "get", kinds, "--namespace="+namespace, "--output=name")))
