@@ -6,6 +6,7 @@ go 1.26.0
 toolchain go1.26.8
 
 require (
+	github.com/fluxcd/pkg/envsubst v1.7.1
 	github.com/google/go-containerregistry v0.21.5
 	github.com/spf13/cobra v1.10.2
 	go.yaml.in/yaml/v2 v2.4.4

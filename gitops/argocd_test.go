@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	gotemplate "text/template"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -26,7 +28,9 @@ type applicationSet struct {
 				Elements []map[string]string `json:"elements"`
 			} `json:"list"`
 		} `json:"generators"`
-		Template json.RawMessage `json:"template"`
+		Template          json.RawMessage `json:"template"`
+		GoTemplate        bool            `json:"goTemplate"`
+		GoTemplateOptions []string        `json:"goTemplateOptions"`
 	} `json:"spec"`
 }
 
@@ -86,26 +90,38 @@ type appProject struct {
 	} `json:"spec"`
 }
 
-// argoCDApplications expands the door's ApplicationSet list generator the way
-// the ApplicationSet controller does for {{.key}} references.
+// argoCDApplications expands the door's ApplicationSet list generator with
+// the engine the ApplicationSet controller uses when goTemplate is set: Go's
+// text/template, with the set's goTemplateOptions, applied to every string of
+// the template (map keys included). The controller itself is not built here
+// (see docs/gitops.md); its Sprig functions are left out, and a template that
+// called one would fail to parse.
 func argoCDApplications(t *testing.T, door string) []application {
 	t.Helper()
 	set := single[applicationSet](t, door, build(t, door), argoGroup, "ApplicationSet")
+	if !set.Spec.GoTemplate {
+		t.Fatalf("%s: ApplicationSet %s does not set goTemplate: its template would be read with the legacy fasttemplate syntax", door, set.Metadata.Name)
+	}
+	var template any
+	if err := json.Unmarshal(set.Spec.Template, &template); err != nil {
+		t.Fatal(err)
+	}
 	var apps []application
 	for _, generator := range set.Spec.Generators {
 		if generator.List == nil {
 			t.Fatalf("%s: ApplicationSet %s has a generator other than list", door, set.Metadata.Name)
 		}
 		for _, element := range generator.List.Elements {
-			template := string(set.Spec.Template)
-			for key, value := range element {
-				template = strings.ReplaceAll(template, "{{."+key+"}}", value)
+			rendered, err := renderGoTemplate(template, element, set.Spec.GoTemplateOptions)
+			if err != nil {
+				t.Fatalf("%s: ApplicationSet %s, element %v: %v", door, set.Metadata.Name, element, err)
 			}
-			if strings.Contains(template, "{{") {
-				t.Fatalf("%s: the template of ApplicationSet %s keeps a reference no element %v fills: %s", door, set.Metadata.Name, element, template)
+			data, err := json.Marshal(rendered)
+			if err != nil {
+				t.Fatal(err)
 			}
 			app := application{Element: element}
-			if err := json.Unmarshal([]byte(template), &app); err != nil {
+			if err := json.Unmarshal(data, &app); err != nil {
 				t.Fatalf("%s: %v", door, err)
 			}
 			app.Name = app.Metadata.Name
@@ -113,6 +129,47 @@ func argoCDApplications(t *testing.T, door string) []application {
 		}
 	}
 	return apps
+}
+
+// renderGoTemplate renders every string of value, map keys included, as a Go
+// template of params.
+func renderGoTemplate(value any, params map[string]string, options []string) (any, error) {
+	render := func(text string) (string, error) {
+		parsed, err := gotemplate.New("").Option(options...).Parse(text)
+		if err != nil {
+			return "", err
+		}
+		var out strings.Builder
+		err = parsed.Execute(&out, params)
+		return out.String(), err
+	}
+	switch v := value.(type) {
+	case string:
+		return render(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, item := range v {
+			var err error
+			if out[i], err = renderGoTemplate(item, params, options); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for key, item := range v {
+			renderedKey, err := render(key)
+			if err != nil {
+				return nil, err
+			}
+			if out[renderedKey], err = renderGoTemplate(item, params, options); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	default:
+		return v, nil
+	}
 }
 
 func argoCDProject(t *testing.T, door string) appProject {
@@ -422,5 +479,22 @@ func TestArgoCDProjectAdmitsEveryClusterScopedObjectTheEnvironmentsRender(t *tes
 				}
 			}
 		}
+	}
+}
+
+// TestTheApplicationSetTemplateEngineRefusesAKeyNoElementFills: with the
+// set's missingkey=error, a reference without a value fails the expansion
+// instead of rendering "<no value>".
+func TestTheApplicationSetTemplateEngineRefusesAKeyNoElementFills(t *testing.T) {
+	template := map[string]any{"metadata": map[string]any{"name": "philotes-{{.env}}", "labels": map[string]any{"{{.team}}": "x"}}}
+	if _, err := renderGoTemplate(template, map[string]string{"env": "dev"}, []string{"missingkey=error"}); err == nil || !strings.Contains(err.Error(), "team") {
+		t.Errorf("err = %v, want the missing key named", err)
+	}
+	got, err := renderGoTemplate(template, map[string]string{"env": "dev", "team": "data"}, []string{"missingkey=error"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]any{"metadata": map[string]any{"name": "philotes-dev", "labels": map[string]any{"data": "x"}}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("rendered %v, want %v", got, want)
 	}
 }

@@ -383,3 +383,14 @@ func nullKeys(values map[string]any, prefix string) []string {
 	}
 	return keys
 }
+
+// TestTheSubstitutionEngineIsTheOneThePinnedKustomizeControllerLinks: the
+// static tests of the Helm door substitute with it, so its version follows
+// the controller's.
+func TestTheSubstitutionEngineIsTheOneThePinnedKustomizeControllerLinks(t *testing.T) {
+	const module = "github.com/fluxcd/pkg/envsubst"
+	used := strings.TrimSpace(string(testenv.Run(t, root, "go", "list", "-m", "-f", "{{.Version}}", module)))
+	if controller := pinnedVersion(t, "flux-kustomize-controller", module); used != controller {
+		t.Errorf("the tests substitute with %s %s, but the pinned kustomize-controller links %s", module, used, controller)
+	}
+}

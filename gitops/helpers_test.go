@@ -2,14 +2,13 @@ package gitops_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/fluxcd/pkg/envsubst"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -257,24 +256,20 @@ func kustomizationFiles(t *testing.T, dir string) []string {
 	return files
 }
 
-var variable = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// substitute does what Flux's postBuild.substitute does to ${NAME}; a variable
-// without a value is an error, as nothing may reach the cluster unfilled.
+// substitute runs Flux's postBuild substitution on text: the envsubst engine
+// kustomize-controller links (the version tools/flux-kustomize-controller
+// pins), with its handling of the values, in strict mode: a variable without a
+// value is an error, as nothing may reach the cluster unfilled.
 func substitute(text string, values map[string]string) (string, error) {
-	var missing []string
-	out := variable.ReplaceAllStringFunc(text, func(match string) string {
-		name := variable.FindStringSubmatch(match)[1]
-		value, ok := values[name]
-		if !ok {
-			missing = append(missing, name)
-		}
-		return value
-	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("no value for %s", strings.Join(missing, ", "))
+	vars := map[string]string{}
+	for name, value := range values {
+		// As kustomize-controller reads inline values.
+		vars[name] = strings.ReplaceAll(value, "\n", "")
 	}
-	return out, nil
+	return envsubst.Eval(text, func(name string) (string, bool) {
+		value, ok := vars[name]
+		return value, ok
+	})
 }
 
 func manifestsText(t *testing.T, nodes []*yaml.RNode) string {
