@@ -173,8 +173,8 @@ spec:
 	}
 	for file, options := range map[string]sourceOptions{
 		FluxGitRepository:  {secret: site.GitSecret},
-		FluxOCIRepository:  {secret: site.RegistrySecret, insecure: site.InsecureRegistry},
-		FluxHelmRepository: {secret: site.RegistrySecret, insecure: site.InsecureRegistry},
+		FluxOCIRepository:  {secret: site.RegistrySecret, insecure: site.InsecureRegistry, provider: site.RegistryProvider},
+		FluxHelmRepository: {secret: site.RegistrySecret, insecure: site.InsecureRegistry, provider: site.RegistryProvider},
 	} {
 		handWritten[file] = options.apply(handWritten[file])
 	}
@@ -215,12 +215,15 @@ spec:
 }
 
 // sourceOptionLines are what sourceOptions writes after a Flux source's url line.
-var sourceOptionLines = regexp.MustCompile(`(?m)^  (secretRef:\n    name: .*|insecure: true)\n`)
+var sourceOptionLines = regexp.MustCompile(`(?m)^  (secretRef:\n    name: .*|insecure: true|provider: .*)\n`)
 
 // sourceOptions are the site's settings of one Flux source.
 type sourceOptions struct {
 	secret   string
 	insecure bool
+	// provider is the cloud whose workload identity logs in; generic (the
+	// default, written as nothing) uses the secret or none.
+	provider string
 }
 
 // apply gives a Flux source the secretRef and insecure flag the site asks for, or none.
@@ -232,6 +235,9 @@ func (o sourceOptions) apply(manifest []byte) []byte {
 	}
 	if o.insecure {
 		lines += "  insecure: true\n"
+	}
+	if o.provider != "" && o.provider != GenericProvider {
+		lines += "  provider: " + o.provider + "\n"
 	}
 	url := regexp.MustCompile(`(?m)^  url: .*\n`)
 	return url.ReplaceAllFunc(manifest, func(line []byte) []byte {

@@ -120,6 +120,32 @@ func TestASiteAcceptsSSHAndRefusesWhatNoControllerClones(t *testing.T) {
 	}
 }
 
+func TestACloudRegistryProviderIsWrittenToTheRegistrySourcesAndExcludesASecret(t *testing.T) {
+	site := forkSite
+	site.RegistryProvider = "aws"
+	files, err := GitOpsFiles(handWrittenGitOps(t), site, forkDigests, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{FluxOCIRepository, FluxHelmRepository} {
+		if !strings.Contains(string(files[name]), "\n  provider: aws\n") {
+			t.Errorf("%s lacks provider: aws:\n%s", name, files[name])
+		}
+	}
+	if strings.Contains(string(files[FluxGitRepository]), "provider") {
+		t.Errorf("the GitRepository got the registry's provider:\n%s", files[FluxGitRepository])
+	}
+	for provider, want := range map[string]string{
+		"ecr": `registryProvider "ecr" is not one Flux knows; allowed: generic, aws, azure, gcp`,
+		"gcp": `registrySecret "pull" and registryProvider "gcp" both set`,
+	} {
+		err := Site{Repository: "https://github.com/a/b.git", Revision: "main", Registry: "ghcr.io/a/b", RegistrySecret: "pull", RegistryProvider: provider}.Validate()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("registryProvider %s: err = %v, want %s", provider, err, want)
+		}
+	}
+}
+
 func TestAnSSHRepositoryNeedsTheSecretFluxClonesWith(t *testing.T) {
 	err := Site{Repository: "git@github.com:a/b.git", Revision: "main", Registry: "ghcr.io/a/b"}.Validate()
 	if err == nil || !strings.Contains(err.Error(), "gitSecret is empty, but Flux clones git@github.com:a/b.git over SSH only with a key") {

@@ -29,7 +29,16 @@ type Site struct {
 	// InsecureRegistry is a registry served over plain HTTP: Flux's sources set
 	// insecure and `make publish` pushes without TLS.
 	InsecureRegistry bool `json:"insecureRegistry,omitempty"`
+	// RegistryProvider is how Flux logs in to the registry: generic (with
+	// RegistrySecret, or anonymously) or a cloud's workload identity.
+	RegistryProvider string `json:"registryProvider,omitempty"`
 }
+
+// GenericProvider is Flux's default registry login: a Secret, or none.
+const GenericProvider = "generic"
+
+// RegistryProviders are the values Flux's OCIRepository and HelmRepository accept.
+var RegistryProviders = []string{GenericProvider, "aws", "azure", "gcp"}
 
 var (
 	// Git URLs the controllers clone: HTTPS, SSH, and the scp-like form Git accepts.
@@ -76,6 +85,12 @@ func (s Site) Validate() error {
 		if !secretName.MatchString(name) || len(name) > 253 {
 			problems = append(problems, fmt.Sprintf("%s %q is not a Secret name; allowed: a DNS subdomain name, or empty for none", field, name))
 		}
+	}
+	if s.RegistryProvider != "" && !slices.Contains(RegistryProviders, s.RegistryProvider) {
+		problems = append(problems, fmt.Sprintf("registryProvider %q is not one Flux knows; allowed: %s", s.RegistryProvider, strings.Join(RegistryProviders, ", ")))
+	}
+	if s.RegistryProvider != "" && s.RegistryProvider != GenericProvider && s.RegistrySecret != "" {
+		problems = append(problems, fmt.Sprintf("registrySecret %q and registryProvider %q both set: with a cloud provider Flux logs in by workload identity, so leave registrySecret empty", s.RegistrySecret, s.RegistryProvider))
 	}
 	if s.IsSSH() && s.GitSecret == "" {
 		problems = append(problems, fmt.Sprintf("gitSecret is empty, but Flux clones %s over SSH only with a key: name the Secret that holds identity and known_hosts", s.Repository))
