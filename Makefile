@@ -35,7 +35,7 @@ render: tools $(BIN)/philotes-guardrails generate ## Render every environment th
 	go run ./cmd/render -bin $(BIN)
 
 .PHONY: test
-test: tools $(BIN)/philotes-guardrails cluster-tools flux-controllers runtime-deps verify ## Run every test: generated files fresh, Go tests with both Helm majors, a local control plane, and the Jobs against real PostgreSQL and S3 servers.
+test: tools $(BIN)/philotes-guardrails $(BIN)/kube-score cluster-tools flux-controllers runtime-deps verify ## Run every test: generated files fresh, Go tests with both Helm majors, a local control plane, and the Jobs against real PostgreSQL and S3 servers.
 	$(GO_TEST_ENV) go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: generate
@@ -200,6 +200,12 @@ $(BIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 
 $(BIN)/kwok: tools/kwok/go.mod tools/kwok/go.sum
 	cd tools/kwok && go build -o $@ sigs.k8s.io/kwok/cmd/kwok
+
+.PHONY: kube-score
+kube-score: $(BIN)/kube-score ## Build the pinned kube-score, which the tests run on every rendering but development's.
+
+$(BIN)/kube-score: tools/kube-score/go.mod tools/kube-score/go.sum
+	cd tools/kube-score && go build -o $@ github.com/zegl/kube-score/cmd/kube-score
 
 $(BIN)/actionlint: tools/actionlint/go.mod tools/actionlint/go.sum
 	cd tools/actionlint && go build -o $@ github.com/rhysd/actionlint/cmd/actionlint

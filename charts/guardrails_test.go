@@ -193,7 +193,8 @@ type probe struct {
 var contractProbes = map[string]probe{
 	"philotes-api":    {"api", "/health/live", "/health/ready", 8080},
 	"philotes-worker": {"worker", "/health/live", "/health/ready", 8081},
-	"lakekeeper":      {"lakekeeper", "/health", "/health", 8181},
+	// Lakekeeper's /health checks its database: liveness is a TCP connection instead.
+	"lakekeeper": {"lakekeeper", "", "/health", 8181},
 }
 
 func TestProbesHitTheContractPathsAndPorts(t *testing.T) {
@@ -224,10 +225,17 @@ func TestProbesHitTheContractPathsAndPorts(t *testing.T) {
 					if manifests.Lookup(c, kind, "exec") != nil {
 						t.Errorf("%s %s uses exec: the image has no shell", d.GetName(), kind)
 					}
-					if got := manifests.String(c, kind, "httpGet", "path"); got != path {
-						t.Errorf("%s %s path = %q, want %s", d.GetName(), kind, got, path)
+					check := "httpGet"
+					if path == "" {
+						check = "tcpSocket"
 					}
-					port := manifests.String(c, kind, "httpGet", "port")
+					if manifests.Lookup(c, kind, check) == nil {
+						t.Errorf("%s %s is no %s probe", d.GetName(), kind, check)
+					}
+					if got := manifests.String(c, kind, "httpGet", "path"); got != path {
+						t.Errorf("%s %s path = %q, want %q", d.GetName(), kind, got, path)
+					}
+					port := manifests.String(c, kind, check, "port")
 					if number, err := strconv.Atoi(port); err == nil {
 						ports[port] = number
 					}
@@ -321,5 +329,30 @@ func TestEgressToAnyAddressNeedsAnExplicitAllowance(t *testing.T) {
 		}
 		rendering{chart: "philotes-api", set: []string{"global.networkPolicy.enabled=true"}}.
 			expectRefusal(t, helm, "global.networkPolicy.endpoints.buffer-database is not defined")
+	})
+}
+
+// TestEveryContainerLimitsItsEphemeralStorage: without a limit, a container
+// that fills the node's disk gets every pod of that node evicted.
+func TestEveryContainerLimitsItsEphemeralStorage(t *testing.T) {
+	forEachRendering(t, func(t *testing.T, r rendering, objects manifests.Objects) {
+		for _, o := range objects {
+			spec := manifests.PodSpec(o)
+			if spec == nil {
+				continue
+			}
+			for _, c := range manifests.Containers(spec) {
+				for _, field := range []string{"requests", "limits"} {
+					if manifests.String(c, "resources", field, "ephemeral-storage") == "" {
+						t.Errorf("%s %s, container %s: no resources.%s.ephemeral-storage", o.GetKind(), o.GetName(), manifests.String(c, "name"), field)
+					}
+				}
+			}
+		}
+	})
+	forEachHelm(t, func(t *testing.T, helm string) {
+		// A source's own resources replace the default block, so they must carry it too.
+		environment("staging").with("worker.sources[0].resources.requests.cpu=1", "worker.sources[0].resources.limits.cpu=2").
+			expectRefusal(t, helm, "sources[0].resources needs ephemeral-storage in both requests and limits")
 	})
 }

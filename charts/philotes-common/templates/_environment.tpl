@@ -34,6 +34,15 @@ Image reference: repository@digest when a digest is set, else repository:tag. An
 means the chart's appVersion in dev; staging and production need a pinned tag or a digest, and
 no `latest`. Input: dict "context" $ "image" .Values.image "field" "image" (its values path).
 */}}
+{{/*
+The pull policy of an image: global.imagePullPolicy when set, else the image's own.
+Input: dict "context" $ "image" <image values>.
+*/}}
+{{- define "philotes-common.imagePullPolicy" -}}
+{{- $global := include "philotes-common.global" .context | fromJson -}}
+{{- $global.imagePullPolicy | default .image.pullPolicy -}}
+{{- end -}}
+
 {{- define "philotes-common.image" -}}
 {{- $ctx := .context -}}
 {{- $image := .image -}}

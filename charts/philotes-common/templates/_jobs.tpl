@@ -184,7 +184,7 @@ optionally "volumeMounts" (more mounts).
 {{- toJson (dict
   "name" .name
   "image" (include "philotes-common.image" (dict "context" $ctx "image" .image "field" .imageField))
-  "imagePullPolicy" .image.pullPolicy
+  "imagePullPolicy" (include "philotes-common.imagePullPolicy" (dict "context" $ctx "image" .image))
   "command" (list .shell "-c" .script)
   "env" .env
   "securityContext" (include "philotes-common.containerSecurityContext" $ctx | fromYaml)

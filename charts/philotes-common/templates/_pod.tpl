@@ -67,24 +67,39 @@ Input: dict "selector" <selector labels YAML> "maxSkew" <int>.
 {{- end -}}
 
 {{/*
-HTTP liveness and readiness probes. The images have no shell, so probes are httpGet only.
+HTTP liveness and readiness probes. The images have no shell, so probes are httpGet, or for a
+liveness that must not depend on what readiness checks, tcpSocket.
 Input: dict "port" <port name> "liveness" <path> "readiness" <path> "probes" .Values.probes
-(timings per probe: initialDelaySeconds, periodSeconds, timeoutSeconds, failureThreshold).
+(timings per probe: initialDelaySeconds, periodSeconds, timeoutSeconds, failureThreshold), and
+optionally "livenessTCP" true (liveness is a TCP connection to the port instead).
 */}}
 {{- define "philotes-common.httpProbes" -}}
 {{- $probes := dict -}}
 {{- range $probe, $path := dict "liveness" .liveness "readiness" .readiness -}}
 {{- $timing := get $.probes $probe | default dict -}}
-{{- $_ := set $probes (printf "%sProbe" $probe) (merge (dict "httpGet" (dict "path" $path "port" $.port)) $timing) -}}
+{{- $check := dict "httpGet" (dict "path" $path "port" $.port) -}}
+{{- if and (eq $probe "liveness") $.livenessTCP -}}
+{{- $check = dict "tcpSocket" (dict "port" $.port) -}}
+{{- end -}}
+{{- $_ := set $probes (printf "%sProbe" $probe) (merge $check $timing) -}}
 {{- end -}}
 {{- toYaml $probes -}}
 {{- end -}}
 
-{{/* Resources are required on every container: requests and limits, so pods get a QoS class. */}}
+{{/*
+Resources are required on every container: requests and limits, so pods get a QoS class, and
+ephemeral-storage in both, so a container that fills the node's disk is evicted alone. The
+images write nothing to their read-only root; what counts is the container's logs (the kubelet
+keeps up to 5 files of 10Mi by default), the Jobs' /tmp (an emptyDir of 64Mi) and, for a dev data
+service without persistence, its data. The charts' defaults are sized from that.
+*/}}
 {{- define "philotes-common.resources" -}}
 {{- $resources := .resources | default dict -}}
 {{- if not (and $resources.requests $resources.limits) -}}
 {{- fail (printf "%s: %s needs both requests and limits" .name .field) -}}
+{{- end -}}
+{{- if not (and (hasKey $resources.requests "ephemeral-storage") (hasKey $resources.limits "ephemeral-storage")) -}}
+{{- fail (printf "%s: %s needs ephemeral-storage in both requests and limits (the container's logs and emptyDirs count against it)" .name .field) -}}
 {{- end -}}
 {{- toYaml $resources -}}
 {{- end -}}

@@ -223,16 +223,28 @@ func chartsKustomization(namespace string, bases []string) Values {
 
 // Namespace is the namespace the environment deploys into (global.namespace).
 func Namespace(root, name string) (string, error) {
+	env, err := find(root, name)
+	return env.namespace, err
+}
+
+// Profile is what the environment is to Philotes (global.profile): development,
+// staging or production.
+func Profile(root, name string) (string, error) {
+	env, err := find(root, name)
+	return env.profile, err
+}
+
+func find(root, name string) (environment, error) {
 	envs, err := loadEnvironments(root)
 	if err != nil {
-		return "", err
+		return environment{}, err
 	}
 	for _, env := range envs {
 		if env.name == name {
-			return env.namespace, nil
+			return env, nil
 		}
 	}
-	return "", fmt.Errorf("no environment %q: %s does not exist", name, path.Join(umbrellaDir, valuesPrefix+name+valuesSuffix))
+	return environment{}, fmt.Errorf("no environment %q: %s does not exist", name, path.Join(umbrellaDir, valuesPrefix+name+valuesSuffix))
 }
 
 func dependencyEnabled(dep dependency, merged Values) bool {

@@ -10,7 +10,9 @@ import (
 )
 
 // addFakeNodes registers one node per zone for kwok to play the kubelet of.
-// kwok's node stage fills in the status (capacity, conditions, addresses).
+// kwok's node stage fills in the rest of the status (conditions, addresses);
+// the capacity is given here, as a kubelet registers it, because kwok's
+// default has no ephemeral-storage and every container requests some.
 func (c *Cluster) addFakeNodes() error {
 	manifests := make([]string, 0, len(zones))
 	for _, zone := range zones {
@@ -28,6 +30,13 @@ metadata:
     kubernetes.io/os: linux
     kubernetes.io/arch: amd64
     topology.kubernetes.io/zone: %[2]s
+status:
+  capacity: &capacity
+    cpu: 1k
+    memory: 1Ti
+    ephemeral-storage: 1Ti
+    pods: 1M
+  allocatable: *capacity
 `, name, zone, fakeNodeAnnotation))
 	}
 	path := filepath.Join(c.dir, "nodes.yaml")

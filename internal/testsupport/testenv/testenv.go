@@ -69,6 +69,7 @@ var makeTargets = map[string]string{
 	"etcd":                    "cluster-tools",
 	"kwok":                    "cluster-tools",
 	"weed":                    "runtime-deps",
+	"kube-score":              "kube-score",
 }
 
 // Tool returns the path of a pinned binary in .bin/. When it has not been built,
