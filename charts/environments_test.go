@@ -17,14 +17,16 @@ type policy struct {
 	keda          bool
 	networkPolicy bool
 	pdb           bool
-	ingressTLS    bool
-	dataServices  bool // the dev PostgreSQL and S3 store run in the release
+	// exposedBy is the kind that routes to the API: an Ingress without TLS in dev, an
+	// HTTPRoute attached to a Gateway (whose listener holds the TLS) elsewhere.
+	exposedBy    string
+	dataServices bool // the dev PostgreSQL and S3 store run in the release
 }
 
 var environmentTable = map[string]policy{
-	"dev":        {apiReplicas: 1, dataServices: true},
-	"staging":    {apiReplicas: 2, hpa: true, networkPolicy: true, pdb: true, ingressTLS: true},
-	"production": {apiReplicas: 3, hpa: true, keda: true, networkPolicy: true, pdb: true, ingressTLS: true},
+	"dev":        {apiReplicas: 1, exposedBy: "Ingress", dataServices: true},
+	"staging":    {apiReplicas: 2, hpa: true, networkPolicy: true, pdb: true, exposedBy: "HTTPRoute"},
+	"production": {apiReplicas: 3, hpa: true, keda: true, networkPolicy: true, pdb: true, exposedBy: "HTTPRoute"},
 }
 
 func TestEnvironmentsFollowTheEnvironmentTable(t *testing.T) {
@@ -69,12 +71,13 @@ func TestEnvironmentsFollowTheEnvironmentTable(t *testing.T) {
 		if got := objects.Find("NetworkPolicy", "philotes-default-deny") != nil; got != want.networkPolicy {
 			t.Errorf("default-deny NetworkPolicy rendered: %v, want %v", got, want.networkPolicy)
 		}
-		ingress := objects.Find("Ingress", "philotes-api")
-		if ingress == nil {
-			t.Fatalf("no Ingress philotes-api in %v", objects.IDs())
+		for _, kind := range []string{"Ingress", "HTTPRoute"} {
+			if exposes := objects.Find(kind, "philotes-api") != nil; exposes != (kind == want.exposedBy) {
+				t.Errorf("%s philotes-api rendered: %v; the API is to be exposed by an %s", kind, exposes, want.exposedBy)
+			}
 		}
-		if got := manifests.Lookup(ingress, "spec", "tls") != nil; got != want.ingressTLS {
-			t.Errorf("Ingress TLS: %v, want %v", got, want.ingressTLS)
+		if ingress := objects.Find("Ingress", "philotes-api"); ingress != nil && manifests.Lookup(ingress, "spec", "tls") != nil {
+			t.Errorf("dev's Ingress has TLS, which the table says it has not")
 		}
 	})
 }

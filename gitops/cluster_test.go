@@ -16,14 +16,12 @@ import (
 // named file by file.
 const argoCDModule = "github.com/argoproj/argo-cd/v3"
 
-var gitOpsCRDs = []cluster.CRDs{
+var gitOpsCRDs = append([]cluster.CRDs{
 	{Module: argoCDModule, Dir: "manifests/crds/application-crd.yaml"},
 	{Module: argoCDModule, Dir: "manifests/crds/applicationset-crd.yaml"},
 	{Module: argoCDModule, Dir: "manifests/crds/appproject-crd.yaml"},
 	// The custom kinds the environments render, for the CRD health checks.
-	cluster.KEDACRDs,
-	cluster.PrometheusOperatorCRDs,
-}
+}, cluster.PlatformCRDs...)
 
 // The namespaces Argo CD and Flux are installed into, where their objects live.
 var controllerNamespaces = []string{"argocd", "flux-system"}

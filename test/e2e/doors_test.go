@@ -126,7 +126,7 @@ func doors() []door {
 
 func TestEveryDoorInstallsEveryEnvironmentWhoseWorkloadsSurviveRolloutsAndDrains(t *testing.T) {
 	c := shared.Cluster(t)
-	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
+	c.InstallCRDs(t, cluster.PlatformCRDs...)
 	// Door by door, so that consecutive installs use different namespaces and
 	// never wait for the previous one to be deleted.
 	for _, d := range doors() {

@@ -77,7 +77,7 @@ func fluxCluster(t *testing.T, controllers ...string) (*cluster.Cluster, render.
 	// Its own control plane: the other tests install into the same namespaces.
 	t.Parallel()
 	c := cluster.Start(t)
-	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
+	c.InstallCRDs(t, cluster.PlatformCRDs...)
 	c.StartFlux(t, controllers...)
 	site, err := render.LoadSite(testenv.RepoRoot())
 	if err != nil {

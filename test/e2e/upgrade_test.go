@@ -17,7 +17,7 @@ import (
 
 func TestUpgradingFromThePreviousRenderedVersionAppliesWithoutImmutableFieldErrors(t *testing.T) {
 	c := shared.Cluster(t)
-	c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
+	c.InstallCRDs(t, cluster.PlatformCRDs...)
 	for _, env := range testenv.Environments(t) {
 		t.Run(env, func(t *testing.T) {
 			dir := path.Join(render.RenderedDir, env)

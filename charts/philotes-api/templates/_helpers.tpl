@@ -1,7 +1,15 @@
-{{/* Traffic of the API: ingress on 8080 from the ingress controller and monitoring; egress to
-the buffer database, Vault when enabled, and every source database (it tests connections). */}}
+{{/* Traffic of the API: ingress on 8080 from monitoring and from what exposes it, the Gateway
+(with the HTTPRoute) and the ingress controller (with the Ingress); egress to the buffer
+database, Vault when enabled, and every source database (it tests connections). */}}
 {{- define "philotes-api.network" -}}
-{{- $ingress := list (dict "port" 8080 "protocol" "TCP" "from" (list (dict "namespace" "ingress-controller") (dict "namespace" "monitoring"))) -}}
+{{- $from := list -}}
+{{- if .Values.httpRoute.enabled -}}
+{{- $from = append $from (dict "namespace" "gateway") -}}
+{{- end -}}
+{{- if .Values.ingress.enabled -}}
+{{- $from = append $from (dict "namespace" "ingress-controller") -}}
+{{- end -}}
+{{- $ingress := list (dict "port" 8080 "protocol" "TCP" "from" (append $from (dict "namespace" "monitoring"))) -}}
 {{- $egress := include "philotes-common.philotesEgress" . | fromJsonArray -}}
 {{- $endpoints := (include "philotes-common.global" . | fromJson).networkPolicy.endpoints | default dict -}}
 {{- range $name := keys $endpoints | sortAlpha -}}
@@ -88,7 +96,7 @@ Dev may stay open.
 {{- if not .Values.config.auth.enabled -}}
 {{- fail (printf "%s: config.auth.enabled must be true in %s: without it anyone who reaches the API can read and change sources, which hold database credentials" $name $environment) -}}
 {{- end -}}
-{{- if and .Values.ingress.enabled (not .Values.config.corsOrigins) -}}
+{{- if and (or .Values.ingress.enabled .Values.httpRoute.enabled) (not .Values.config.corsOrigins) -}}
 {{- fail (printf "%s: config.corsOrigins is empty, which Philotes reads as every origin: list the origins allowed to call the API in %s" $name $environment) -}}
 {{- end -}}
 {{- range $index, $origin := .Values.config.corsOrigins -}}
@@ -100,17 +108,17 @@ Dev may stay open.
 {{- end -}}
 
 {{/*
-The paths an Ingress routes to the API: the API itself (/api) unless a host lists its own. Only
-paths under /api are public in staging and production: /metrics and /health stay inside the
-cluster (monitoring and the kubelet reach them directly). Input: dict "context" $ "host" <entry>
-"index" <its position>.
+The paths an Ingress host or the HTTPRoute sends to the API: the API itself (/api) unless they
+list their own. Only paths under /api are public in staging and production: /metrics and /health
+stay inside the cluster (monitoring and the kubelet reach them directly). Input: dict "context" $
+"paths" <list of {path, pathType}> "field" <where the list is, for errors>.
 */}}
-{{- define "philotes-api.ingressPaths" -}}
-{{- $paths := .host.paths | default (list (dict "path" "/api")) -}}
+{{- define "philotes-api.publicPaths" -}}
+{{- $paths := .paths | default (list (dict "path" "/api")) -}}
 {{- if include "philotes-common.isProtectedEnvironment" .context -}}
 {{- range $index, $path := $paths -}}
 {{- if not (regexMatch "^/api(/|$)" (toString $path.path)) -}}
-{{- fail (printf "%s: ingress.hosts[%d].paths[%d].path %q would make more than the API public in %s: route only /api or paths below it (/metrics and /health stay inside the cluster)" (include "philotes-common.fullname" $.context) $.index $index (toString $path.path) (include "philotes-common.environment" $.context)) -}}
+{{- fail (printf "%s: %s[%d].path %q would make more than the API public in %s: route only /api or paths below it (/metrics and /health stay inside the cluster)" (include "philotes-common.fullname" $.context) $.field $index (toString $path.path) (include "philotes-common.environment" $.context)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -80,3 +80,48 @@ Input: dict "existingSecret" <value> "data" <map>.
 {{- define "philotes-common.secretChecksum" -}}
 {{- include "philotes-common.checksum" (ternary .existingSecret .data (not (empty .existingSecret))) -}}
 {{- end -}}
+
+{{/*
+The ExternalSecret that produces a Secret the chart reads but does not render, when
+global.externalSecrets.enabled; nothing otherwise. Like the chart's own Secrets it is a
+pre-install hook, so that the Secret exists before the Jobs that read it (a PreSync hook under
+Argo CD), and it leaves the Secret alone when it is replaced or deleted (creationPolicy Orphan):
+the workloads keep their credentials while a new hook is created.
+Input: dict "context" $ "name" <Secret name> "keys" <list of keys the pods read> "labels" <labels YAML>
+"field" <values path that names the Secret, for errors>.
+*/}}
+{{- define "philotes-common.externalSecret" -}}
+{{- $ctx := .context -}}
+{{- $external := (include "philotes-common.global" $ctx | fromJson).externalSecrets | default dict -}}
+{{- if $external.enabled -}}
+{{- if not $external.storeRef.name -}}
+{{- fail (printf "%s: global.externalSecrets.storeRef.name is empty: name the SecretStore or ClusterSecretStore the ExternalSecret of %s (%s) reads from, or turn global.externalSecrets.enabled off" (include "philotes-common.fullname" $ctx) .name .field) -}}
+{{- end -}}
+{{- $remote := printf "%s%s" ($external.remoteKeyPrefix | default "") .name }}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: {{ .name }}
+  namespace: {{ $ctx.Release.Namespace }}
+  labels:
+    {{- .labels | nindent 4 }}
+  annotations:
+    {{- include "philotes-common.jobSecretAnnotations" $ctx | fromJson | toYaml | nindent 4 }}
+spec:
+  refreshInterval: {{ $external.refreshInterval }}
+  secretStoreRef:
+    name: {{ $external.storeRef.name }}
+    kind: {{ $external.storeRef.kind }}
+  target:
+    name: {{ .name }}
+    creationPolicy: Orphan
+  data:
+    {{- range $key := .keys | uniq | sortAlpha }}
+    - secretKey: {{ $key }}
+      remoteRef:
+        key: {{ $remote }}
+        property: {{ $key }}
+    {{- end }}
+{{- end -}}
+{{- end -}}

@@ -40,6 +40,10 @@ apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: a}
 ---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: a}
+---
 apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
 metadata: {name: a}
@@ -56,7 +60,7 @@ metadata: {name: a}
 		t.Errorf("the AppProject's destinations were not replaced between their markers:\n%s", project)
 	}
 	namespaces := string(files[FluxNamespaces])
-	for _, want := range []string{"name: scaledobjects.keda.sh", "name: servicemonitors.monitoring.coreos.com", "targetNamespace: team-qa"} {
+	for _, want := range []string{"name: scaledobjects.keda.sh", "name: servicemonitors.monitoring.coreos.com", "name: httproutes.gateway.networking.k8s.io", "targetNamespace: team-qa"} {
 		if !strings.Contains(namespaces, want) {
 			t.Errorf("%s lacks %q:\n%s", FluxNamespaces, want, namespaces)
 		}
@@ -64,7 +68,7 @@ metadata: {name: a}
 	if strings.Contains(namespaces, "networkpolicies") {
 		t.Errorf("a Kubernetes API group was taken for a custom kind:\n%s", namespaces)
 	}
-	if guide := string(files[GitOpsGuide]); strings.Contains(guide, "an old table") || !strings.Contains(guide, "| qa (`team-qa`) | `scaledobjects.keda.sh`, `servicemonitors.monitoring.coreos.com` |") || !strings.HasSuffix(guide, "\n\nMore.\n") {
+	if guide := string(files[GitOpsGuide]); strings.Contains(guide, "an old table") || !strings.Contains(guide, "| qa (`team-qa`) | `httproutes.gateway.networking.k8s.io`, `scaledobjects.keda.sh`, `servicemonitors.monitoring.coreos.com` |") || !strings.HasSuffix(guide, "\n\nMore.\n") {
 		t.Errorf("%s's table was not replaced between its markers:\n%s", GitOpsGuide, guide)
 	}
 	if !strings.Contains(string(files[FluxRenderedApps]), "path: ./rendered/qa") || !strings.Contains(string(files[FluxHelmReleaseInputs]), "PHILOTES_NAMESPACE: team-qa") {

@@ -29,6 +29,14 @@ type workload struct{ kind, name string }
 
 func (w workload) String() string { return w.kind + "/" + w.name }
 
+// UnmetSecrets are the Secrets, with their keys, that manifests read but
+// neither render nor have an ExternalSecret produce: what must exist before
+// they are applied.
+func UnmetSecrets(manifests []byte) (map[string][]string, error) {
+	p, err := readPrerequisites(Environment{Name: "manifests", Manifests: manifests})
+	return p.secrets, err
+}
+
 func readPrerequisites(env Environment) (prerequisites, error) {
 	nodes, err := kio.FromBytes(env.Manifests)
 	if err != nil {
@@ -36,6 +44,8 @@ func readPrerequisites(env Environment) (prerequisites, error) {
 	}
 	p := prerequisites{secrets: map[string][]string{}}
 	rendered := map[string]bool{}
+	// produced maps each Secret an ExternalSecret writes to the keys it writes.
+	produced := map[string][]string{}
 	for _, n := range nodes {
 		if crd := customResourceDefinition(n); crd != "" && !slices.Contains(p.crds, crd) {
 			p.crds = append(p.crds, crd)
@@ -43,6 +53,16 @@ func readPrerequisites(env Environment) (prerequisites, error) {
 		switch n.GetKind() {
 		case "Secret":
 			rendered[n.GetName()] = true
+		case "ExternalSecret":
+			target, _ := n.Pipe(yaml.Lookup("spec", "target", "name"))
+			name := n.GetName()
+			if target != nil {
+				name = yaml.GetValue(target)
+			}
+			data, _ := n.Pipe(yaml.Lookup("spec", "data"))
+			for _, entry := range elements(data) {
+				produced[name] = append(produced[name], scalar(entry, "secretKey"))
+			}
 		case "Deployment", "StatefulSet":
 			p.workloads = append(p.workloads, workload{kind: n.GetKind(), name: n.GetName()})
 		case "Job":
@@ -57,9 +77,13 @@ func readPrerequisites(env Environment) (prerequisites, error) {
 		}
 		p.readReferences(n.YNode())
 	}
-	for name := range p.secrets {
-		if rendered[name] {
+	for name, keys := range p.secrets {
+		// What an ExternalSecret writes is there; a key it lacks is still needed.
+		keys = slices.DeleteFunc(keys, func(key string) bool { return slices.Contains(produced[name], key) })
+		if rendered[name] || len(keys) == 0 {
 			delete(p.secrets, name)
+		} else {
+			p.secrets[name] = keys
 		}
 	}
 	slices.Sort(p.crds)
@@ -67,15 +91,25 @@ func readPrerequisites(env Environment) (prerequisites, error) {
 }
 
 // customResourceDefinition names the CRD of an object of a custom kind, or is
-// empty. Kubernetes' own API groups have no dot or end in .k8s.io; a CRD is
+// empty. Kubernetes' own API groups have no dot or are builtInGroups; a CRD is
 // named <plural>.<group>, and the custom kinds the charts render all take the
 // lowercase kind plus "s" (a test compares the names with the CRDs themselves).
 func customResourceDefinition(n *yaml.RNode) string {
 	group, _, hasGroup := strings.Cut(n.GetApiVersion(), "/")
-	if !hasGroup || !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io") {
+	if !hasGroup || !strings.Contains(group, ".") || slices.Contains(builtInGroups, group) {
 		return ""
 	}
 	return strings.ToLower(n.GetKind()) + "s." + group
+}
+
+// builtInGroups are the API groups with a dot that kube-apiserver serves itself. Not every
+// *.k8s.io group is one: gateway.networking.k8s.io, for one, comes with its CRDs.
+var builtInGroups = []string{
+	"admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
+	"authentication.k8s.io", "authorization.k8s.io", "certificates.k8s.io", "coordination.k8s.io",
+	"discovery.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io",
+	"networking.k8s.io", "node.k8s.io", "rbac.authorization.k8s.io", "resource.k8s.io",
+	"scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io",
 }
 
 func (p *prerequisites) need(name string, keys ...string) {

@@ -40,21 +40,34 @@ spec:
 apiVersion: batch/v1
 kind: Job
 metadata: {name: schema-1a2b3c4d}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: api-credentials}
+spec:
+  target: {name: api-credentials}
+  data: [{secretKey: password, remoteRef: {key: a, property: password}}]
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: source}
+spec:
+  data: [{secretKey: another-key, remoteRef: {key: a, property: x}}]
 `)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// api-credentials comes whole from an ExternalSecret; source's lacks the key read.
 	want := map[string][]string{
-		"api-credentials": {"password"},
-		"whole":           {allKeys},
-		"certs":           {allKeys},
-		"api-tls":         {"tls.crt", "tls.key"},
-		"source":          {"source-password"},
+		"whole":   {allKeys},
+		"certs":   {allKeys},
+		"api-tls": {"tls.crt", "tls.key"},
+		"source":  {"source-password"},
 	}
 	if !reflect.DeepEqual(p.secrets, want) {
 		t.Errorf("secrets = %v\nwant %v", p.secrets, want)
 	}
-	if !reflect.DeepEqual(p.crds, []string{"triggerauthentications.keda.sh"}) || !reflect.DeepEqual(p.workloads, []workload{{kind: "Deployment", name: "api"}}) || !reflect.DeepEqual(jobBases(p.jobs), []string{"schema-…"}) {
+	if !reflect.DeepEqual(p.crds, []string{"externalsecrets.external-secrets.io", "triggerauthentications.keda.sh"}) || !reflect.DeepEqual(p.workloads, []workload{{kind: "Deployment", name: "api"}}) || !reflect.DeepEqual(jobBases(p.jobs), []string{"schema-…"}) {
 		t.Errorf("crds %v, workloads %v, jobs %v", p.crds, p.workloads, p.jobs)
 	}
 }

@@ -32,8 +32,8 @@ func TestKubectlAndTheAPIServerReportTheSamePinnedRelease(t *testing.T) {
 
 func TestOperatorCRDsFromThePinnedModulesServeAndValidateTheirKinds(t *testing.T) {
 	c := shared.Cluster(t)
-	installed := c.InstallCRDs(t, cluster.KEDACRDs, cluster.PrometheusOperatorCRDs)
-	for _, crd := range []string{"scaledobjects.keda.sh", "triggerauthentications.keda.sh", "servicemonitors.monitoring.coreos.com"} {
+	installed := c.InstallCRDs(t, cluster.PlatformCRDs...)
+	for _, crd := range []string{"scaledobjects.keda.sh", "triggerauthentications.keda.sh", "servicemonitors.monitoring.coreos.com", "httproutes.gateway.networking.k8s.io"} {
 		if !slices.Contains(installed, "customresourcedefinition.apiextensions.k8s.io/"+crd) {
 			t.Errorf("CRD %s was not installed; installed: %v", crd, installed)
 		}
@@ -64,6 +64,22 @@ spec:
 `)
 	if err == nil || !strings.Contains(err.Error(), "scaleTargetRef") {
 		t.Errorf("a ScaledObject without scaleTargetRef was not refused for it: %v\n%s", err, out)
+	}
+	// The Gateway API's CRD validates its routes too: a path match must start with /.
+	out, err = c.ApplyManifestErr(t, `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: api
+  namespace: crd-check
+spec:
+  parentRefs:
+  - name: public
+  rules:
+  - matches:
+    - path: {type: PathPrefix, value: api}
+`)
+	if err == nil || !strings.Contains(err.Error(), "path") {
+		t.Errorf("an HTTPRoute with a relative path was not refused: %v\n%s", err, out)
 	}
 }
 

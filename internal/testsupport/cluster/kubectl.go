@@ -224,6 +224,23 @@ var (
 			"monitoring.coreos.com_prometheusrules.yaml",
 		},
 	}
+	// GatewayAPICRDs define the routes of the Gateway API; the API's HTTPRoute
+	// is the one kind the environments render.
+	GatewayAPICRDs = CRDs{
+		Module: "sigs.k8s.io/gateway-api",
+		Dir:    "config/crd/standard",
+		Files:  []string{"gateway.networking.k8s.io_httproutes.yaml"},
+	}
+	// ExternalSecretsCRDs define the ExternalSecret the charts render when
+	// global.externalSecrets is on.
+	ExternalSecretsCRDs = CRDs{
+		Module: "github.com/external-secrets/external-secrets",
+		Dir:    "config/crds/bases",
+		Files:  []string{"external-secrets.io_externalsecrets.yaml"},
+	}
+	// PlatformCRDs are the CRDs of every custom kind the environments render,
+	// which the platform under them installs.
+	PlatformCRDs = []CRDs{KEDACRDs, PrometheusOperatorCRDs, GatewayAPICRDs}
 )
 
 // InstallCRDs applies the CRDs from the module cache, once per cluster, and
