@@ -35,7 +35,7 @@ render: tools $(BIN)/philotes-guardrails generate ## Render every environment th
 	go run ./cmd/render -bin $(BIN)
 
 .PHONY: test
-test: tools $(BIN)/philotes-guardrails $(BIN)/kube-score cluster-tools flux-controllers runtime-deps verify ## Run every test: generated files fresh, Go tests with both Helm majors, a local control plane, and the Jobs against real PostgreSQL and S3 servers.
+test: tools $(BIN)/philotes-guardrails $(BIN)/kube-score $(BIN)/promtool cluster-tools flux-controllers runtime-deps verify ## Run every test: generated files fresh, Go tests with both Helm majors, a local control plane, and the Jobs against real PostgreSQL and S3 servers.
 	$(GO_TEST_ENV) go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: generate
@@ -206,6 +206,12 @@ kube-score: $(BIN)/kube-score ## Build the pinned kube-score, which the tests ru
 
 $(BIN)/kube-score: tools/kube-score/go.mod tools/kube-score/go.sum
 	cd tools/kube-score && go build -o $@ github.com/zegl/kube-score/cmd/kube-score
+
+.PHONY: promtool
+promtool: $(BIN)/promtool ## Build the pinned promtool, which runs the alert rules' unit tests.
+
+$(BIN)/promtool: tools/promtool/go.mod tools/promtool/go.sum
+	cd tools/promtool && go build -o $@ github.com/prometheus/prometheus/cmd/promtool
 
 $(BIN)/actionlint: tools/actionlint/go.mod tools/actionlint/go.sum
 	cd tools/actionlint && go build -o $@ github.com/rhysd/actionlint/cmd/actionlint

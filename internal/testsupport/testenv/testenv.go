@@ -70,6 +70,7 @@ var makeTargets = map[string]string{
 	"kwok":                    "cluster-tools",
 	"weed":                    "runtime-deps",
 	"kube-score":              "kube-score",
+	"promtool":                "promtool",
 }
 
 // Tool returns the path of a pinned binary in .bin/. When it has not been built,
