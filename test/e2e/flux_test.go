@@ -111,8 +111,10 @@ func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
 		c.WaitJobsComplete(t, testenv.Namespace(t, env))
 	}
 
-	// A second commit changes a value of dev's rendered manifests; Flux rolls it out.
-	annotateFirstDeployment(t, source, envs[0])
+	// A second commit changes a value of every environment's rendered manifests; Flux rolls it out.
+	for _, env := range envs {
+		annotateFirstDeployment(t, source, env)
+	}
 	// The same commit changes a setting of the door's own Flux objects, which nobody applies by hand.
 	apps := filepath.Join(source, "gitops", "flux", "rendered", "kustomization.yaml")
 	settings, err := os.ReadFile(apps)
@@ -130,13 +132,13 @@ func TestFluxControllersSyncEveryEnvironmentFromGit(t *testing.T) {
 	c.Kubectl(t, "annotate", "--overwrite", "--namespace="+cluster.FluxNamespace, "gitrepository/philotes-deploy",
 		"reconcile.fluxcd.io/requestedAt="+time.Now().Format(time.RFC3339Nano))
 	waitFluxReady(t, c, "kustomization/philotes-flux", second)
-	waitFluxReady(t, c, "kustomization/philotes-"+envs[0], second)
 	for _, env := range envs {
+		waitFluxReady(t, c, "kustomization/philotes-"+env, second)
 		if got := c.Kubectl(t, "get", "kustomization/philotes-"+env, "--namespace="+cluster.FluxNamespace, "--output=jsonpath={.spec.interval}"); string(got) != "11m" {
 			t.Errorf("kustomization/philotes-%s has interval %q after the second commit, want 11m: Flux does not manage its own objects", env, got)
 		}
+		requireAnnotatedDeployment(t, c, env)
 	}
-	requireAnnotatedDeployment(t, c, envs[0])
 }
 
 // secondChange is the annotation the tests' second commit or artifact adds.
@@ -344,13 +346,17 @@ func TestFluxControllersSyncEveryEnvironmentFromAnOCIArtifact(t *testing.T) {
 		c.WaitAvailable(t, testenv.Namespace(t, env))
 	}
 
-	annotateFirstDeployment(t, source, envs[0])
+	for _, env := range envs {
+		annotateFirstDeployment(t, source, env)
+	}
 	second := push("main@sha1:0000000000000000000000000000000000000002")
 	if second == first {
 		t.Fatal("the second artifact has the first one's digest")
 	}
 	c.Kubectl(t, "annotate", "--overwrite", "--namespace="+cluster.FluxNamespace, "ocirepository/philotes-deploy",
 		"reconcile.fluxcd.io/requestedAt="+time.Now().Format(time.RFC3339Nano))
-	waitFluxReady(t, c, "kustomization/philotes-"+envs[0], second)
-	requireAnnotatedDeployment(t, c, envs[0])
+	for _, env := range envs {
+		waitFluxReady(t, c, "kustomization/philotes-"+env, second)
+		requireAnnotatedDeployment(t, c, env)
+	}
 }
