@@ -231,6 +231,18 @@ var (
 		Dir:    "config/crd/standard",
 		Files:  []string{"gateway.networking.k8s.io_httproutes.yaml"},
 	}
+	// GatewayCRDs and CertManagerCRDs define what the cert-manager examples of
+	// docs/examples declare: the Gateway, the issuer and a Certificate.
+	GatewayCRDs = CRDs{
+		Module: "sigs.k8s.io/gateway-api",
+		Dir:    "config/crd/standard",
+		Files:  []string{"gateway.networking.k8s.io_gateways.yaml"},
+	}
+	CertManagerCRDs = CRDs{
+		Module: "github.com/cert-manager/cert-manager",
+		Dir:    "deploy/crds",
+		Files:  []string{"cert-manager.io_certificates.yaml", "cert-manager.io_clusterissuers.yaml"},
+	}
 	// ExternalSecretsCRDs define the ExternalSecret the charts render when
 	// global.externalSecrets is on.
 	ExternalSecretsCRDs = CRDs{
