@@ -6,13 +6,18 @@ SHELL := /usr/bin/env bash
 BIN := $(CURDIR)/.bin
 export PATH := $(BIN):$(PATH)
 
-# What the images carry (kustomize, Helm 4, philotes-guardrails) is built static and
-# reproducibly: no cgo (the images have no libc), no path or VCS state of the
-# machine that built it, no symbol tables (as the projects' own releases). The
-# same pins and Go toolchain then give the same bytes, and so the same image
-# digests, on every machine.
+# kustomize, Helm 4 and philotes-guardrails are built static and reproducibly: no cgo, no path
+# or VCS state of the machine that built them, no symbol tables (as the projects' own
+# releases). The images carry their own copies under $(IMAGE_BIN), built for the images'
+# platform with go.mod's toolchain whatever the host, so that every machine builds the same
+# bytes and so the same image digests. On a linux/amd64 host with that toolchain the two
+# builds are the same compilation, and the second only links.
 REPRODUCIBLE_BUILD := CGO_ENABLED=0 go build -trimpath -buildvcs=false
 REPRODUCIBLE_LDFLAGS := -s -w
+IMAGE_BIN := $(BIN)/image
+IMAGE_TOOLCHAIN := $(shell sed -n 's/^toolchain //p' $(CURDIR)/go.mod)
+IMAGE_BUILD := GOTOOLCHAIN=$(IMAGE_TOOLCHAIN) GOOS=linux GOARCH=amd64 GOAMD64=v1 $(REPRODUCIBLE_BUILD)
+IMAGE_BINARIES := $(IMAGE_BIN)/kustomize $(IMAGE_BIN)/helm $(IMAGE_BIN)/philotes-guardrails
 
 # Pinned tool versions; each tools/<tool>/go.mod pins the module and its go.sum.
 HELM3_VERSION := v3.22.0
@@ -31,11 +36,11 @@ GO_TEST_ENV := PHILOTES_REQUIRE_TOOLS=1
 GO_TEST_FLAGS ?=
 
 .PHONY: render
-render: tools $(BIN)/philotes-guardrails generate ## Render every environment through the Kustomize door into rendered/<env>/ (the main job).
+render: tools $(BIN)/philotes-guardrails $(IMAGE_BINARIES) generate ## Render every environment through the Kustomize door into rendered/<env>/ (the main job).
 	go run ./cmd/render -bin $(BIN)
 
 .PHONY: test
-test: tools $(BIN)/philotes-guardrails $(BIN)/kube-score $(BIN)/promtool cluster-tools flux-controllers runtime-deps verify ## Run every test: generated files fresh, Go tests with both Helm majors, a local control plane, and the Jobs against real PostgreSQL and S3 servers.
+test: tools $(BIN)/philotes-guardrails $(IMAGE_BINARIES) $(BIN)/kube-score $(BIN)/promtool cluster-tools flux-controllers runtime-deps verify ## Run every test: generated files fresh, Go tests with both Helm majors, a local control plane, and the Jobs against real PostgreSQL and S3 servers.
 	$(GO_TEST_ENV) go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: generate
@@ -45,7 +50,7 @@ generate: docs ## Regenerate what derives from the values files and the Go types
 	go run ./cmd/fndefinition
 
 .PHONY: verify
-verify: tools $(BIN)/philotes-guardrails $(BIN)/actionlint docs-check ## Fail when anything generated or rendered is stale, Go code is unformatted or vetted wrong, or a CI workflow does not pass actionlint.
+verify: tools $(BIN)/philotes-guardrails $(IMAGE_BINARIES) $(BIN)/actionlint docs-check ## Fail when anything generated or rendered is stale, Go code is unformatted or vetted wrong, or a CI workflow does not pass actionlint.
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
@@ -60,11 +65,14 @@ verify: tools $(BIN)/philotes-guardrails $(BIN)/actionlint docs-check ## Fail wh
 REGISTRY ?=
 
 .PHONY: publish
-publish: tools $(BIN)/philotes-guardrails ## Push the rendered environments (a Flux OCI artifact, <registry>/manifests), the packaged umbrella chart (<registry>/charts) and both images (<registry>/argocd-plugin, <registry>/guardrails) to REGISTRY or site.yaml's registry; CI runs it on tags.
+publish: tools $(IMAGE_BINARIES) ## Push the rendered environments (a Flux OCI artifact, <registry>/manifests), the packaged umbrella chart (<registry>/charts) and both images (<registry>/argocd-plugin, <registry>/guardrails) to REGISTRY or site.yaml's registry; CI runs it on tags.
 	go run ./cmd/publish -bin $(BIN) $(if $(REGISTRY),-registry $(REGISTRY))
 
+.PHONY: image-binaries
+image-binaries: $(IMAGE_BINARIES) ## Build the images' kustomize, Helm 4 and philotes-guardrails (static, linux/amd64, go.mod's toolchain) into .bin/image/.
+
 .PHONY: images
-images: tools $(BIN)/philotes-guardrails ## Build the Argo CD plugin sidecar image and the container KRM function image without Docker, as OCI layouts under .bin/images/ (docs/images.md).
+images: $(IMAGE_BINARIES) ## Build the Argo CD plugin sidecar image and the container KRM function image without Docker, as OCI layouts under .bin/images/ (docs/images.md).
 	go run ./cmd/images -bin $(BIN) -out $(BIN)/images
 
 .PHONY: snapshots
@@ -101,6 +109,9 @@ guardrails: $(BIN)/philotes-guardrails ## Build the philotes-guardrails KRM func
 # README.md is embedded: its contract sections are the --help text.
 $(BIN)/philotes-guardrails: $(GUARDRAILS_SOURCES) functions/guardrails/README.md go.mod go.sum
 	$(REPRODUCIBLE_BUILD) -ldflags "$(REPRODUCIBLE_LDFLAGS)" -o $@ ./functions/guardrails
+
+$(IMAGE_BIN)/philotes-guardrails: $(GUARDRAILS_SOURCES) functions/guardrails/README.md go.mod go.sum
+	$(IMAGE_BUILD) -ldflags "$(REPRODUCIBLE_LDFLAGS)" -o $@ ./functions/guardrails
 
 # Long enough to explore around the committed seed corpus on every CI run,
 # short enough to keep CI quick; `make fuzz FUZZTIME=10m` digs deeper.
@@ -160,6 +171,9 @@ tools: $(BIN)/kustomize $(BIN)/helm3 $(BIN)/helm4 $(BIN)/helm ## Build the pinne
 $(BIN)/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
 	cd tools/kustomize && $(REPRODUCIBLE_BUILD) -ldflags "$(REPRODUCIBLE_LDFLAGS)" -o $@ sigs.k8s.io/kustomize/kustomize/v5
 
+$(IMAGE_BIN)/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum go.mod
+	cd tools/kustomize && $(IMAGE_BUILD) -ldflags "$(REPRODUCIBLE_LDFLAGS)" -o $@ sigs.k8s.io/kustomize/kustomize/v5
+
 # Helm 3 learns the Kubernetes version it assumes for `helm template` (and so
 # for kubeVersion checks) from these flags; without them it assumes v1.20. They
 # follow the client-go minor the pin resolves, as Helm's own release build does.
@@ -171,8 +185,14 @@ HELM3_LDFLAGS = -X helm.sh/helm/v3/internal/version.version=$(HELM3_VERSION) \
 $(BIN)/helm3: tools/helm3/go.mod tools/helm3/go.sum
 	cd tools/helm3 && go build -ldflags "$(HELM3_LDFLAGS)" -o $@ helm.sh/helm/v3/cmd/helm
 
+HELM4_LDFLAGS = $(REPRODUCIBLE_LDFLAGS) -X helm.sh/helm/v4/internal/version.version=$(HELM4_VERSION)
+
 $(BIN)/helm4: tools/helm4/go.mod tools/helm4/go.sum
-	cd tools/helm4 && $(REPRODUCIBLE_BUILD) -ldflags "$(REPRODUCIBLE_LDFLAGS) -X helm.sh/helm/v4/internal/version.version=$(HELM4_VERSION)" -o $@ helm.sh/helm/v4/cmd/helm
+	cd tools/helm4 && $(REPRODUCIBLE_BUILD) -ldflags "$(HELM4_LDFLAGS)" -o $@ helm.sh/helm/v4/cmd/helm
+
+# The images' Helm is Helm 4, as the host's `helm`.
+$(IMAGE_BIN)/helm: tools/helm4/go.mod tools/helm4/go.sum go.mod
+	cd tools/helm4 && $(IMAGE_BUILD) -ldflags "$(HELM4_LDFLAGS)" -o $@ helm.sh/helm/v4/cmd/helm
 
 # kustomize runs `helm` from PATH; Helm 4 is the default, Helm 3 is tested alongside.
 $(BIN)/helm: $(BIN)/helm4

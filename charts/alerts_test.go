@@ -101,7 +101,10 @@ var alertCases = []alertCase{
 		input: func(ns string) []series {
 			return []series{{fmt.Sprintf(`keda_scaler_metrics_value{exported_namespace=%q, namespace="keda", scaledObject="philotes-worker-orders", scaler="postgresqlScaler", metric="s0-postgresql"}`, ns), "2000000000x25"}}
 		},
-		labels: func(string) map[string]string { return map[string]string{"scaledObject": "philotes-worker-orders"} }},
+		// The namespace, for routing, whichever label KEDA's metric carries it in.
+		labels: func(ns string) map[string]string {
+			return map[string]string{"scaledObject": "philotes-worker-orders", "namespace": ns, "exported_namespace": ns}
+		}},
 	{name: "a slot 1 MB behind", alert: "PhilotesReplicationLagHigh", evalTime: "20m", onlyWith: []string{"production"},
 		input: func(ns string) []series {
 			return []series{{fmt.Sprintf(`keda_scaler_metrics_value{exported_namespace=%q, namespace="keda", scaledObject="philotes-worker-orders", scaler="postgresqlScaler", metric="s0-postgresql"}`, ns), "1000000x25"}}

@@ -2,6 +2,7 @@ package charts_test
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/janovincze/philotes-deploy/internal/build/render"
@@ -80,9 +81,35 @@ func TestExternalSecretsProduceEverySecretThePodsRead(t *testing.T) {
 				}
 			})
 		}
+		// Sources that share their Secrets share their ExternalSecrets, with the keys of both.
+		shared := withExternalSecrets("production").with(
+			"worker.sources[1].name=billing", "worker.sources[1].host=billing.example.com", "worker.sources[1].database=billing",
+			"worker.sources[1].user=philotes", "worker.sources[1].existingSecret=philotes-worker-orders-credentials",
+			"worker.sources[1].preparation.adminSecret=orders-admin",
+			"global.networkPolicy.endpoints.source-billing.cidrs[0]=203.0.113.5/32", "global.networkPolicy.endpoints.source-billing.port=5432",
+		).objects(t, helm)
+		var names []string
+		for _, es := range shared.OfKind("ExternalSecret") {
+			names = append(names, es.GetName())
+		}
+		if want := []string{"orders-admin", "philotes-api-credentials", "philotes-lakekeeper-credentials", "philotes-worker-orders-credentials"}; !reflect.DeepEqual(sorted(names), want) {
+			t.Errorf("two sources sharing their Secrets render ExternalSecrets %v, want each once: %v", names, want)
+		}
+		// The release's own PostgreSQL Secret, which dev's preparation reads, is rendered, never an ExternalSecret's.
+		ownServer := environment("dev").with("worker.sources[0].preparation.adminSecret=",
+			"global.externalSecrets.enabled=true", "global.externalSecrets.storeRef.name=vault")
+		for _, es := range ownServer.objects(t, helm).OfKind("ExternalSecret") {
+			t.Errorf("dev renders ExternalSecret %s for a Secret the release renders itself", es.GetName())
+		}
 		withPrepared("production").with("global.externalSecrets.enabled=true").
 			expectRefusal(t, helm, "global.externalSecrets.storeRef.name is empty: name the SecretStore or ClusterSecretStore the ExternalSecret of", "or turn global.externalSecrets.enabled off")
 	})
+}
+
+func sorted(items []string) []string {
+	out := slices.Clone(items)
+	slices.Sort(out)
+	return out
 }
 
 func sameSet(a, b []string) bool {

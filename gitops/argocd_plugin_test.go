@@ -38,9 +38,9 @@ type pluginDefinition struct {
 func builtImages(t *testing.T) images.Images {
 	t.Helper()
 	for _, tool := range []string{"kustomize", "helm", "philotes-guardrails"} {
-		testenv.Tool(t, tool)
+		testenv.Tool(t, "image/"+tool)
 	}
-	built, err := images.Build(testenv.BinDir(), site(t).Repository)
+	built, err := images.Build(images.BinariesDir(testenv.BinDir()), site(t).Repository)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func run(root, bin, out string) error {
 	if err != nil {
 		return err
 	}
-	built, err := images.Build(bin, site.Repository)
+	built, err := images.Build(images.BinariesDir(bin), site.Repository)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func run(root, registry, tag, bin string, plainHTTP bool) error {
 		return fmt.Errorf("the rendered manifests, bases, charts or pinned images differ from commit %s: commit them first, the artifact names that commit (%v)\n%s", revision[:12], err, dirty)
 	}
 
-	built, err := images.Build(bin, site.Repository)
+	built, err := images.Build(images.BinariesDir(bin), site.Repository)
 	if err != nil {
 		return err
 	}

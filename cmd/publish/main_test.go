@@ -15,6 +15,16 @@ import (
 	"github.com/janovincze/philotes-deploy/internal/testsupport/testenv"
 )
 
+// requireImageTools: publish packages the chart with helm and builds the
+// images of kustomize, helm and philotes-guardrails.
+func requireImageTools(t *testing.T) {
+	t.Helper()
+	testenv.Tool(t, "helm")
+	for _, tool := range []string{"kustomize", "helm", "philotes-guardrails"} {
+		testenv.Tool(t, "image/"+tool)
+	}
+}
+
 // committedCopy is the working tree committed into a repository of its own,
 // which publish requires (it names the commit and refuses uncommitted output).
 func committedCopy(t *testing.T) string {
@@ -34,8 +44,7 @@ func committedCopy(t *testing.T) string {
 // `make publish`'s command against a registry on 127.0.0.1 and pulls back
 // each repository the doors and the Argo CD component name.
 func TestPublishPushesWhatEveryDoorPullsAndTheImagesTheManifestsPin(t *testing.T) {
-	testenv.Tool(t, "helm")
-	testenv.Tool(t, "philotes-guardrails")
+	requireImageTools(t)
 	registry := servers.StartRegistry(t) + "/philotes"
 	repo := committedCopy(t)
 	if err := run(repo, registry, "main", testenv.BinDir(), true); err != nil {
@@ -78,7 +87,7 @@ func TestPublishPushesWhatEveryDoorPullsAndTheImagesTheManifestsPin(t *testing.T
 // TestPublishRefusesImagesTheManifestsDoNotPin: pushed, they would not be the
 // images the repo-server component and docs/images.md name.
 func TestPublishRefusesImagesTheManifestsDoNotPin(t *testing.T) {
-	testenv.Tool(t, "philotes-guardrails")
+	requireImageTools(t)
 	repo := committedCopy(t)
 	guide := filepath.Join(repo, filepath.FromSlash(render.ImagesGuide))
 	data, err := os.ReadFile(guide)

@@ -69,7 +69,7 @@ func run(root, bin string, check bool) error {
 	if err != nil {
 		return err
 	}
-	built, err := images.Build(bin, site.Repository)
+	built, err := images.Build(images.BinariesDir(bin), site.Repository)
 	if err != nil {
 		return err
 	}

@@ -30,13 +30,13 @@ const execDeclaration = "exec:\n        path: " + functionName + "\n"
 // the output must be rendered/<env>, which the exec form produced.
 func TestTheContainerImageGuardsEveryOverlayLikeTheExecForm(t *testing.T) {
 	kustomize, helm := testenv.Tool(t, "kustomize"), testenv.Tool(t, "helm")
-	testenv.Tool(t, functionName)
+	testenv.Tool(t, "image/"+functionName)
 	repo := testenv.RepoRoot()
 	site, err := render.LoadSite(repo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	built, err := images.Build(testenv.BinDir(), site.Repository)
+	built, err := images.Build(images.BinariesDir(testenv.BinDir()), site.Repository)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,22 +84,25 @@ defaults and the names of their objects (workload, secretName).
 {{- end -}}
 
 {{/*
-The preparation Job of a source, as JSON: {} when the source has none, else {adminSecret}. A
-source of the release's dev PostgreSQL may leave adminSecret empty: that server's own Secret
-holds its superuser as username and password.
+The preparation Job of a source, as JSON: {} when the source has none, else {adminSecret,
+releaseSecret}. A source of the release's dev PostgreSQL may leave adminSecret empty: that
+server's own Secret (releaseSecret true: the release renders it) holds its superuser as
+username and password.
 Input: dict "context" $ "source" <values entry> "field" <its values path> "inRelease" <bool>.
 */}}
 {{- define "philotes-worker.preparation" -}}
 {{- $preparation := dict -}}
 {{- if hasKey .source "preparation" -}}
 {{- $adminSecret := (.source.preparation | default dict).adminSecret | default "" -}}
+{{- $ownSecret := false -}}
 {{- if not $adminSecret -}}
 {{- if not .inRelease -}}
 {{- fail (printf "%s: %s.preparation.adminSecret is required: the source is not the release's dev PostgreSQL, so name an existing Secret (keys username and password) of a role that may create replication slots" (include "philotes-common.fullname" .context) .field) -}}
 {{- end -}}
 {{- $adminSecret = include "philotes-common.releaseAddress" (dict "context" .context "service" "postgresql") -}}
+{{- $ownSecret = true -}}
 {{- end -}}
-{{- $preparation = dict "adminSecret" $adminSecret -}}
+{{- $preparation = dict "adminSecret" $adminSecret "releaseSecret" $ownSecret -}}
 {{- end -}}
 {{- toJson $preparation -}}
 {{- end -}}

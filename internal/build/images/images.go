@@ -48,7 +48,12 @@ const (
 	functionUser = "65532"
 )
 
-// The binaries of .bin/ an image carries, by the name they have in BinDir.
+// BinariesDir is where, under the pinned tools' directory (.bin/), the
+// binaries the images carry are built: for the images' platform with go.mod's
+// toolchain, whatever the host (`make image-binaries`).
+func BinariesDir(bin string) string { return filepath.Join(bin, "image") }
+
+// The binaries an image carries, by the name they have in BinDir.
 const (
 	kustomize  = "kustomize"
 	helm       = "helm"
@@ -100,12 +105,23 @@ func Function(bin, source string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	// kustomize runs a container function as `docker run --user nobody`, and the
+	// runtime resolves that name in the image's own /etc/passwd.
+	files["etc/passwd"] = tarball.File{Content: []byte(functionPasswd), Mode: 0o644}
+	files["etc/group"] = tarball.File{Content: []byte(functionGroup), Mode: 0o644}
 	return image(files, arch, v1.Config{
 		User:       functionUser,
 		Entrypoint: []string{BinDir + "/" + guardrails},
 		Labels:     labels(source, "philotes-guardrails KRM function"),
 	})
 }
+
+// The users a function container may run as: nobody (kustomize's default) and
+// the image's own nonroot user.
+const (
+	functionPasswd = "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin\n"
+	functionGroup  = "nobody:x:65534:\nnonroot:x:65532:\n"
+)
 
 func labels(source, description string) map[string]string {
 	return map[string]string{

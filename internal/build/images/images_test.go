@@ -18,9 +18,9 @@ import (
 func builtFromPinnedTools(t *testing.T) Images {
 	t.Helper()
 	for _, tool := range []string{kustomize, helm, guardrails} {
-		testenv.Tool(t, tool)
+		testenv.Tool(t, "image/"+tool)
 	}
-	built, err := Build(testenv.BinDir(), "https://example.com/philotes-deploy.git")
+	built, err := Build(BinariesDir(testenv.BinDir()), "https://example.com/philotes-deploy.git")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -85,7 +86,8 @@ func Push(image v1.Image, repository string, plainHTTP bool, tags ...string) (v1
 		if err != nil {
 			return v1.Hash{}, fmt.Errorf("tag %q: %w", tag, err)
 		}
-		if err := remote.Write(ref, image); err != nil {
+		// Credentials as docker and crane find them (docker login, credential helpers).
+		if err := remote.Write(ref, image, remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
 			return v1.Hash{}, fmt.Errorf("pushing %s: %w", ref, err)
 		}
 	}

@@ -54,6 +54,10 @@ func readPrerequisites(env Environment) (prerequisites, error) {
 		case "Secret":
 			rendered[n.GetName()] = true
 		case "ExternalSecret":
+			// Merge and None write into a Secret that must already exist, or write nothing.
+			if policy, _ := n.Pipe(yaml.Lookup("spec", "target", "creationPolicy")); policy != nil && yaml.GetValue(policy) != "Owner" && yaml.GetValue(policy) != "Orphan" {
+				break
+			}
 			target, _ := n.Pipe(yaml.Lookup("spec", "target", "name"))
 			name := n.GetName()
 			if target != nil {

@@ -53,11 +53,19 @@ kind: ExternalSecret
 metadata: {name: source}
 spec:
   data: [{secretKey: another-key, remoteRef: {key: a, property: x}}]
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: certs-merge}
+spec:
+  target: {name: certs, creationPolicy: Merge}
+  data: [{secretKey: ca.crt, remoteRef: {key: a, property: ca}}]
 `)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// api-credentials comes whole from an ExternalSecret; source's lacks the key read.
+	// api-credentials comes whole from an ExternalSecret; source's lacks the key read; a
+	// Merge into certs creates nothing.
 	want := map[string][]string{
 		"whole":   {allKeys},
 		"certs":   {allKeys},

@@ -138,8 +138,9 @@ func (r Root) LookPath(tb testing.TB, command string) string {
 // that is the test binary itself, and ServeDockerRun, first in TestMain, makes
 // that binary run the image's entrypoint from its unpacked filesystem with the
 // ResourceList on stdin, as the container would. No container runtime runs on
-// the test machines; what the stand-in cannot do (no network namespace, no
-// user switch) kustomize asks for only to confine the function.
+// the test machines. The stand-in checks what the image must provide for
+// docker (the --user name in its /etc/passwd, an absolute entrypoint) but
+// cannot confine the function (no network namespace, no user switch).
 const (
 	dockerCommand  = "docker"
 	dockerImageEnv = "PHILOTES_IMAGEFS_IMAGE"
@@ -184,29 +185,35 @@ func ServeDockerRun() {
 }
 
 // dockerValueFlags are the `docker run` flags kustomize passes with a value.
-var dockerValueFlags = []string{"-a", "--network", "--user", "--mount", "-e"}
+var dockerValueFlags = []string{"-a", "--network", "--user", "-e"}
 
 func dockerRun(args []string) (int, error) {
 	if len(args) == 0 || args[0] != "run" {
 		return 0, fmt.Errorf("only `docker run` is served, not %v", args)
 	}
 	var env []string
-	var image string
+	var image, user string
 	rest := args[1:]
 	for len(rest) > 0 && image == "" {
 		arg := rest[0]
 		rest = rest[1:]
 		switch {
+		case arg == "--mount":
+			return 0, fmt.Errorf("--mount %v is not served: the functions here need no storage", rest)
 		case slices.Contains(dockerValueFlags, arg):
 			if len(rest) == 0 {
 				return 0, fmt.Errorf("%s without a value", arg)
 			}
-			if arg == "-e" {
-				entry := rest[0]
-				if !strings.Contains(entry, "=") {
-					entry += "=" + os.Getenv(entry)
+			switch arg {
+			case "-e":
+				// As docker: NAME=VALUE as given, NAME from the caller's environment when set.
+				if strings.Contains(rest[0], "=") {
+					env = append(env, rest[0])
+				} else if value, ok := os.LookupEnv(rest[0]); ok {
+					env = append(env, rest[0]+"="+value)
 				}
-				env = append(env, entry)
+			case "--user":
+				user = rest[0]
 			}
 			rest = rest[1:]
 		case arg == "--rm" || arg == "-i" || strings.HasPrefix(arg, "--security-opt="):
@@ -223,8 +230,15 @@ func dockerRun(args []string) (int, error) {
 	if err := json.Unmarshal([]byte(os.Getenv(dockerRootEnv)), &root); err != nil {
 		return 0, fmt.Errorf("%s: %w", dockerRootEnv, err)
 	}
-	entrypoint := append(append([]string{}, root.Config.Entrypoint...), root.Config.Cmd...)
-	entrypoint = append(entrypoint, rest...)
+	if err := root.knowsUser(user); err != nil {
+		return 0, err
+	}
+	// As docker: arguments after the image replace the image's Cmd.
+	command := root.Config.Cmd
+	if len(rest) > 0 {
+		command = rest
+	}
+	entrypoint := append(append([]string{}, root.Config.Entrypoint...), command...)
 	if len(entrypoint) == 0 {
 		return 0, fmt.Errorf("image %s has no entrypoint", image)
 	}
@@ -242,4 +256,23 @@ func dockerRun(args []string) (int, error) {
 		return exit.ExitCode(), nil
 	}
 	return 0, err
+}
+
+// knowsUser is docker's check of --user: a numeric uid[:gid] is taken as it is,
+// a name must be in the image's /etc/passwd.
+func (r Root) knowsUser(user string) error {
+	name, _, _ := strings.Cut(user, ":")
+	if name == "" || strings.Trim(name, "0123456789") == "" {
+		return nil
+	}
+	passwd, err := os.ReadFile(r.Path("/etc/passwd"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for line := range strings.Lines(string(passwd)) {
+		if entry, _, _ := strings.Cut(line, ":"); entry == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("unable to find user %s: no matching entries in passwd file", name)
 }
